@@ -1,0 +1,90 @@
+//! The fetch entry point: resolve the route, load the configuration,
+//! authorize, dispatch, and turn every [`ApiError`] into the contract's JSON.
+
+use super::{env, log, respond, state, test_routes};
+use crate::auth;
+use crate::config::{Config, ConfigError, DEFAULT_STALE_AFTER_HOURS};
+use crate::error::ApiError;
+use crate::health::HealthReport;
+use crate::route::Route;
+use serde_json::json;
+use worker::{Env, Request, Response};
+
+/// Answers one HTTP request.
+pub async fn handle(mut req: Request, env: Env) -> worker::Result<Response> {
+    let method = req.method().to_string();
+    let path = req.path();
+    match dispatch(&mut req, &env, &method, &path).await {
+        Ok(response) => Ok(response),
+        Err(error) => {
+            if error.status() >= 500 {
+                log::event(
+                    "error",
+                    "request_failed",
+                    json!({ "method": method, "path": path, "error": error.to_string() }),
+                );
+            }
+            respond::error(&error)
+        }
+    }
+}
+
+async fn dispatch(req: &mut Request, env: &Env, method: &str, path: &str) -> Result<Response, ApiError> {
+    let route = Route::resolve(method, path)?;
+    let config = match env::load_config(env) {
+        Ok(config) => config,
+        Err(error) => {
+            log::event(
+                "error",
+                "invalid_configuration",
+                json!({ "variable": error.variable, "problem": error.problem }),
+            );
+            return match route {
+                Route::Health => health_misconfigured(&error),
+                _ => Err(ApiError::NotConfigured(error.to_string())),
+            };
+        }
+    };
+    if route.is_test_only() && !config.test_routes {
+        return Err(ApiError::NotFound(format!("no route {path}")));
+    }
+    let authorization = req.headers().get("Authorization").ok().flatten();
+    auth::authorize(route.access(), authorization.as_deref(), &config.tokens)?;
+    match route {
+        Route::Health => health(env, &config).await,
+        Route::TestEncrypt => test_routes::encrypt(req, &config).await,
+        Route::TestDecrypt => test_routes::decrypt(req, &config).await,
+        Route::TestBench => test_routes::bench(req, &config),
+    }
+}
+
+async fn health(env: &Env, config: &Config) -> Result<Response, ApiError> {
+    let history = match env::backups_bucket(env) {
+        Ok(bucket) => state::load_history(&bucket).await,
+        Err(error) => Err(error),
+    };
+    let report = match history {
+        Ok(history) => HealthReport::assess(&history, config.stale_after_hours, env::now()),
+        Err(error) => HealthReport::failing(
+            format!("the run history cannot be read ({})", error.code()),
+            config.stale_after_hours,
+        ),
+    };
+    built(respond::json(report.http_status(), &report))
+}
+
+fn health_misconfigured(error: &ConfigError) -> Result<Response, ApiError> {
+    let report = HealthReport::failing(
+        format!("the worker's configuration is invalid ({}); see the worker log", error.variable),
+        DEFAULT_STALE_AFTER_HOURS,
+    );
+    built(respond::json(report.http_status(), &report))
+}
+
+/// Maps a failure to build a response (a JS-side error) to a logged 500.
+pub(super) fn built(response: worker::Result<Response>) -> Result<Response, ApiError> {
+    response.map_err(|error| {
+        log::event("error", "response_failed", json!({ "detail": error.to_string() }));
+        ApiError::internal("building the response")
+    })
+}

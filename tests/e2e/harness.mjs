@@ -1,0 +1,247 @@
+// End-to-end harness: runs the real release bundle on workerd through
+// `wrangler dev --local`, each worker with its own port, its own temporary
+// state folder (local D1 + R2) and its own env file, and always stops it by
+// PID (its whole process group), also when a test fails.
+//
+// Results are checked independently of the worker: `sqlite3` on the local D1
+// file, wrangler's own `d1 execute` and `r2 object` commands, the native CLI.
+
+import { spawn, execFile } from 'node:child_process';
+import { mkdtemp, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { existsSync, openSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export const ROOT = path.resolve(import.meta.dirname, '..', '..');
+export const WRANGLER = path.join(ROOT, 'node_modules', '.bin', 'wrangler');
+export const CLI = path.join(ROOT, 'target', 'release', 'd1-vault');
+
+/** Test-only secrets. The key is a fixed test key, never used anywhere else. */
+export const TEST_SECRETS = Object.freeze({
+  READ_TOKEN: 'e2e-read-token-0123456789abcdef',
+  ADMIN_TOKEN: 'e2e-admin-token-0123456789abcdef',
+  BACKUP_ENCRYPTION_KEY: '8f3c2a1b0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a',
+});
+
+/** Environment for wrangler and the CLI: offline, no telemetry, no account. */
+export function toolEnv(extra = {}) {
+  const env = { ...process.env, ...extra };
+  env.WRANGLER_SEND_METRICS = 'false';
+  env.CLOUDFLARE_CF_FETCH_ENABLED = 'false';
+  env.XDG_CONFIG_HOME ??= path.join(ROOT, '.state', 'xdg');
+  env.WRANGLER_LOG_PATH ??= path.join(ROOT, '.state', 'wrangler-logs');
+  delete env.CLOUDFLARE_API_TOKEN;
+  delete env.CLOUDFLARE_ACCOUNT_ID;
+  return env;
+}
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Runs `wrangler ...args`; resolves with stdout, rejects with its output. */
+export async function wrangler(args, { cwd = ROOT, env = {} } = {}) {
+  try {
+    const { stdout } = await run(WRANGLER, args, { cwd, env: toolEnv(env), maxBuffer: 256 << 20 });
+    return stdout;
+  } catch (error) {
+    throw new Error(`wrangler ${args.join(' ')} failed:\n${error.stdout ?? ''}\n${error.stderr ?? ''}`);
+  }
+}
+
+/** Runs the native CLI; resolves with { code, stdout, stderr } whatever the exit code. */
+export async function cli(args, { env = {}, input } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(CLI, args, { env: toolEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
+    const out = [];
+    const err = [];
+    child.stdout.on('data', (d) => out.push(d));
+    child.stderr.on('data', (d) => err.push(d));
+    child.on('error', reject);
+    child.on('close', (code) =>
+      resolve({ code, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString() }),
+    );
+    child.stdin.end(input ?? '');
+  });
+}
+
+/** Runs sqlite3 on a database file; resolves with stdout. */
+export async function sqlite3(file, sql, args = []) {
+  const { stdout } = await run('sqlite3', [...args, file, sql], { maxBuffer: 512 << 20 });
+  return stdout;
+}
+
+/**
+ * A running worker. Create with `startWorker`; always `await worker.stop()`
+ * (tests do it in `after`, which runs on failure too).
+ */
+export class Worker {
+  constructor({ child, port, stateDir, logFile }) {
+    this.child = child;
+    this.port = port;
+    this.url = `http://127.0.0.1:${port}`;
+    this.stateDir = stateDir;
+    this.logFile = logFile;
+  }
+
+  /** fetch() relative to the worker, with an optional bearer token. */
+  async fetch(route, { token, ...init } = {}) {
+    const headers = new Headers(init.headers ?? {});
+    if (token) headers.set('authorization', `Bearer ${token}`);
+    return fetch(this.url + route, { ...init, headers });
+  }
+
+  /** Everything the worker has logged so far. */
+  logs() {
+    return existsSync(this.logFile) ? readFileSync(this.logFile, 'utf8') : '';
+  }
+
+  /** The worker's structured log events (JSON lines) named `event`. */
+  events(event) {
+    return this.logs()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => {
+        try {
+          return JSON.parse(line);
+        } catch {
+          return null;
+        }
+      })
+      .filter((entry) => entry && entry.event === event);
+  }
+
+  /** Waits for a log event named `event` for which `matches(entry)` holds. */
+  async waitForEvent(event, matches = () => true, timeoutMs = 15_000) {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const found = this.events(event).find(matches);
+      if (found) return found;
+      await sleep(100);
+    }
+    throw new Error(`the worker never logged a matching ${event} event; its log:\n${this.logs().slice(-4000)}`);
+  }
+
+  /** `wrangler d1 execute DB --local` against this worker's state, as JSON rows. */
+  async d1(sql) {
+    const out = await wrangler(['d1', 'execute', 'DB', '--local', '--persist-to', this.stateDir, '--json', '--command', sql]);
+    return JSON.parse(out)[0].results;
+  }
+
+  /** `wrangler d1 execute DB --local --file`. */
+  async d1File(file) {
+    return wrangler(['d1', 'execute', 'DB', '--local', '--persist-to', this.stateDir, '--file', file]);
+  }
+
+  /** `wrangler d1 migrations apply DB --local`. */
+  async migrate() {
+    return wrangler(['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', this.stateDir]);
+  }
+
+  /** The local D1 database's SQLite file. */
+  async sqliteFile() {
+    const dir = path.join(this.stateDir, 'v3', 'd1', 'miniflare-D1DatabaseObject');
+    const files = (await readdir(dir)).filter((f) => f.endsWith('.sqlite') && f !== 'metadata.sqlite');
+    if (files.length !== 1) throw new Error(`expected one D1 database file in ${dir}, found ${files}`);
+    return path.join(dir, files[0]);
+  }
+
+  /** Stops the worker (SIGINT to its process group; SIGKILL after 10 s) and removes its state. */
+  async stop({ keepState = false } = {}) {
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      const exited = new Promise((resolve) => this.child.once('exit', resolve));
+      try {
+        process.kill(-this.child.pid, 'SIGINT');
+      } catch {
+        // already gone
+      }
+      const killed = await Promise.race([exited.then(() => true), sleep(10_000).then(() => false)]);
+      if (!killed) {
+        try {
+          process.kill(-this.child.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+        await exited;
+      }
+    }
+    running.delete(this);
+    if (!keepState) await rm(this.stateDir, { recursive: true, force: true });
+  }
+}
+
+const running = new Set();
+process.on('exit', () => {
+  for (const worker of running) {
+    try {
+      process.kill(-worker.child.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+});
+
+/**
+ * Starts the built worker on a free port with a fresh state folder.
+ * `vars` become the worker's env file (secrets and vars); by default the
+ * test secrets plus ENABLE_TEST_ROUTES. Pass `stateDir` to reuse state.
+ */
+export async function startWorker({ vars = { ...TEST_SECRETS, ENABLE_TEST_ROUTES: 'true' }, stateDir } = {}) {
+  const scratch = path.join(ROOT, '.state', 'e2e');
+  await mkdir(scratch, { recursive: true });
+  stateDir ??= await mkdtemp(path.join(scratch, 'worker-'));
+  await mkdir(stateDir, { recursive: true });
+  const envFile = path.join(stateDir, 'test.env');
+  await writeFile(envFile, Object.entries(vars).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+  const logFile = path.join(stateDir, 'wrangler.log');
+  const port = await freePort();
+  const log = openSync(logFile, 'a');
+  const child = spawn(
+    WRANGLER,
+    [
+      'dev', '--local', '--test-scheduled',
+      '--ip', '127.0.0.1', '--port', String(port),
+      '--persist-to', stateDir,
+      '--env-file', envFile,
+      '--show-interactive-dev-session=false',
+      '--log-level', 'log',
+    ],
+    { cwd: ROOT, env: toolEnv({ CI: 'true' }), stdio: ['ignore', log, log], detached: true },
+  );
+  const worker = new Worker({ child, port, stateDir, logFile });
+  running.add(worker);
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) {
+      running.delete(worker);
+      throw new Error(`wrangler dev exited with ${child.exitCode}:\n${worker.logs().slice(-4000)}`);
+    }
+    try {
+      await fetch(`${worker.url}/health`);
+      return worker;
+    } catch {
+      await sleep(250);
+    }
+  }
+  await worker.stop({ keepState: true });
+  throw new Error(`wrangler dev did not answer within 90 s:\n${worker.logs().slice(-4000)}`);
+}
+
+/** A fresh temporary directory for a test's files. */
+export async function tempDir(prefix = 'd1-vault-e2e-') {
+  return mkdtemp(path.join(os.tmpdir(), prefix));
+}
