@@ -1,0 +1,640 @@
+//! Reading `sqlite_schema` and `pragma_table_xinfo`: which objects are
+//! dumped, how each table is read and written, and in which order.
+
+use sha2::{Digest, Sha256};
+
+use super::error::DumpError;
+use super::sql::{matching_paren, quote_ident, split_top_level_commas, tokenize, Token};
+use super::Row;
+
+/// Suffixes of the shadow tables an FTS5 table `x` keeps as `x_data` etc.
+pub const FTS5_SHADOW_SUFFIXES: [&str; 5] = ["_data", "_idx", "_content", "_docsize", "_config"];
+
+/// Name prefix of D1's internal tables (`_cf_KV`, `_cf_METADATA`), never dumped.
+pub const D1_INTERNAL_PREFIX: &str = "_cf_";
+
+/// Name prefix of SQLite's internal objects, never dumped as such.
+pub const SQLITE_INTERNAL_PREFIX: &str = "sqlite_";
+
+/// How a table's data is stored and re-inserted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum TableClass {
+    /// An ordinary table.
+    Regular {
+        /// `WITHOUT ROWID`: paged and addressed by primary key.
+        without_rowid: bool,
+        /// `STRICT`: values keep their type, no affinity conversion.
+        strict: bool,
+    },
+    /// An FTS5 virtual table that stores its own content.
+    Fts5,
+    /// An FTS5 table whose content lives in another table or view: it is
+    /// rebuilt from there, not re-inserted.
+    Fts5External,
+}
+
+/// A table that is dumped: its CREATE statement and class.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TableDef {
+    pub name: String,
+    pub sql: String,
+    pub class: TableClass,
+}
+
+/// The kinds of objects created after the data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ObjectKind {
+    Index,
+    View,
+    Trigger,
+}
+
+/// An index, view or trigger, created after the data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ObjectDef {
+    pub kind: ObjectKind,
+    pub name: String,
+    pub sql: String,
+}
+
+/// What the dump writes of a database's schema.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Schema {
+    /// Dumped tables in `sqlite_schema` rowid order.
+    pub tables: Vec<TableDef>,
+    /// Indexes, views and triggers in `sqlite_schema` rowid order.
+    pub objects: Vec<ObjectDef>,
+    /// Whether some dumped table uses AUTOINCREMENT (so the copy has a
+    /// `sqlite_sequence` to restore).
+    pub autoincrement: bool,
+}
+
+impl Schema {
+    /// The schema statements exactly as the dump writes them, in dump order.
+    pub fn statements(&self) -> impl Iterator<Item = &str> {
+        self.tables.iter().map(|t| t.sql.as_str()).chain(self.objects.iter().map(|o| o.sql.as_str()))
+    }
+
+    /// SHA-256 (lowercase hex) over every schema statement followed by `;\n`,
+    /// in dump order.
+    pub fn sha256(&self) -> String {
+        let mut hasher = Sha256::new();
+        for statement in self.statements() {
+            hasher.update(statement.as_bytes());
+            hasher.update(b";\n");
+        }
+        hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+fn has_prefix_ignore_case(name: &str, prefix: &str) -> bool {
+    name.len() >= prefix.len()
+        && name.is_char_boundary(prefix.len())
+        && name[..prefix.len()].eq_ignore_ascii_case(prefix)
+}
+
+/// Whether an object of this name (or on a table of this name) is internal
+/// to D1 or SQLite and never dumped.
+pub(crate) fn is_internal(name: &str) -> bool {
+    has_prefix_ignore_case(name, D1_INTERNAL_PREFIX) || has_prefix_ignore_case(name, SQLITE_INTERNAL_PREFIX)
+}
+
+/// Whether `name` is a shadow table of one of the FTS5 tables `fts_names`.
+pub(crate) fn is_fts5_shadow(name: &str, fts_names: &[&str]) -> bool {
+    fts_names.iter().any(|fts| {
+        FTS5_SHADOW_SUFFIXES.iter().any(|suffix| {
+            name.len() == fts.len() + suffix.len()
+                && has_prefix_ignore_case(name, fts)
+                && name[fts.len()..].eq_ignore_ascii_case(suffix)
+        })
+    })
+}
+
+/// A schema row of [`super::SCHEMA_QUERY`]: type, name, tbl_name, sql.
+struct SchemaRow {
+    kind: String,
+    name: String,
+    tbl_name: String,
+    sql: Option<String>,
+}
+
+/// Builds the [`Schema`] from the rows of [`super::SCHEMA_QUERY`].
+pub(crate) fn classify(rows: Vec<Row>) -> Result<Schema, DumpError> {
+    let mut entries = Vec::with_capacity(rows.len());
+    for row in rows {
+        let bad = |detail: &str| DumpError::BadResult { context: "sqlite_schema".into(), detail: detail.into() };
+        let [kind, name, tbl_name, sql]: [Option<String>; 4] =
+            row.try_into().map_err(|_| bad("expected 4 columns: type, name, tbl_name, sql"))?;
+        entries.push(SchemaRow {
+            kind: kind.ok_or_else(|| bad("NULL type"))?,
+            name: name.ok_or_else(|| bad("NULL name"))?,
+            tbl_name: tbl_name.ok_or_else(|| bad("NULL tbl_name"))?,
+            sql,
+        });
+    }
+
+    // First pass: the virtual tables, so shadow tables can be recognised
+    // whatever their position.
+    let mut virtuals = Vec::new();
+    for entry in &entries {
+        if entry.kind == "table" && !is_internal(&entry.name) {
+            if let Some(sql) = &entry.sql {
+                if let Some((module, args)) = virtual_module(sql) {
+                    virtuals.push((entry.name.clone(), module, args));
+                }
+            }
+        }
+    }
+    let fts_names: Vec<&str> = virtuals
+        .iter()
+        .filter(|(_, module, _)| module.eq_ignore_ascii_case("fts5"))
+        .map(|(name, _, _)| name.as_str())
+        .collect();
+
+    let mut schema = Schema::default();
+    let mut skipped_tables: Vec<String> = Vec::new();
+    for entry in &entries {
+        let skip_table = is_internal(&entry.tbl_name)
+            || skipped_tables.iter().any(|t| t.eq_ignore_ascii_case(&entry.tbl_name));
+        match entry.kind.as_str() {
+            "table" => {
+                if is_internal(&entry.name) || is_fts5_shadow(&entry.name, &fts_names) {
+                    skipped_tables.push(entry.name.clone());
+                    continue;
+                }
+                let sql = entry.sql.clone().ok_or_else(|| DumpError::UnreadableSchema {
+                    name: entry.name.clone(),
+                    detail: "the table has no CREATE statement in sqlite_schema".into(),
+                })?;
+                let class = match virtuals.iter().find(|(name, _, _)| *name == entry.name) {
+                    Some((_, module, args)) => fts5_class(&entry.name, module, args)?,
+                    None => {
+                        let options = table_options(&sql);
+                        if options.autoincrement {
+                            schema.autoincrement = true;
+                        }
+                        TableClass::Regular { without_rowid: options.without_rowid, strict: options.strict }
+                    }
+                };
+                schema.tables.push(TableDef { name: entry.name.clone(), sql, class });
+            }
+            "index" | "view" | "trigger" => {
+                let Some(sql) = &entry.sql else { continue }; // autoindexes
+                if skip_table || is_internal(&entry.name) {
+                    continue;
+                }
+                let kind = match entry.kind.as_str() {
+                    "index" => ObjectKind::Index,
+                    "view" => ObjectKind::View,
+                    _ => ObjectKind::Trigger,
+                };
+                schema.objects.push(ObjectDef { kind, name: entry.name.clone(), sql: sql.clone() });
+            }
+            other => {
+                return Err(DumpError::UnreadableSchema {
+                    name: entry.name.clone(),
+                    detail: format!("unknown sqlite_schema type {other:?}"),
+                })
+            }
+        }
+    }
+    Ok(schema)
+}
+
+/// For `CREATE VIRTUAL TABLE ... USING module(args)`: the module name and
+/// the argument tokens (without the parentheses).
+fn virtual_module(sql: &str) -> Option<(String, Vec<Token>)> {
+    let tokens = tokenize(sql);
+    if !(tokens.len() > 2 && tokens[0].is_word("CREATE") && tokens[1].is_word("VIRTUAL")) {
+        return None;
+    }
+    let using = tokens.iter().position(|t| t.is_word("USING"))?;
+    let module = tokens.get(using + 1)?.text();
+    let args = match tokens.get(using + 2) {
+        Some(Token::Punct('(')) => {
+            let close = matching_paren(&tokens, using + 2).unwrap_or(tokens.len());
+            tokens[using + 3..close].to_vec()
+        }
+        _ => Vec::new(),
+    };
+    Some((module, args))
+}
+
+/// Classifies a virtual table: FTS5 with its own content, FTS5 with external
+/// content, or an error for contentless FTS5 and other modules.
+fn fts5_class(name: &str, module: &str, args: &[Token]) -> Result<TableClass, DumpError> {
+    if !module.eq_ignore_ascii_case("fts5") {
+        return Err(DumpError::UnsupportedVirtualTable { table: name.into(), module: module.into() });
+    }
+    for arg in split_top_level_commas(args) {
+        if let [key, Token::Punct('='), value @ ..] = arg {
+            if key.is_word("content") {
+                let value: String = value.iter().map(Token::text).collect();
+                return if value.is_empty() {
+                    Err(DumpError::ContentlessFts5 { table: name.into() })
+                } else {
+                    Ok(TableClass::Fts5External)
+                };
+            }
+        }
+    }
+    Ok(TableClass::Fts5)
+}
+
+/// What the tail of a CREATE TABLE says.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct TableOptions {
+    pub without_rowid: bool,
+    pub strict: bool,
+    pub autoincrement: bool,
+}
+
+/// Reads `WITHOUT ROWID` and `STRICT` after the column list, and whether the
+/// keyword AUTOINCREMENT appears anywhere outside strings and names.
+pub(crate) fn table_options(sql: &str) -> TableOptions {
+    let tokens = tokenize(sql);
+    let mut options = TableOptions {
+        autoincrement: tokens.iter().any(|t| t.is_word("AUTOINCREMENT")),
+        ..TableOptions::default()
+    };
+    let Some(open) = tokens.iter().position(|t| *t == Token::Punct('(')) else { return options };
+    let Some(close) = matching_paren(&tokens, open) else { return options };
+    for option in split_top_level_commas(&tokens[close + 1..]) {
+        match option {
+            [a, b] if a.is_word("WITHOUT") && b.is_word("ROWID") => options.without_rowid = true,
+            [a] if a.is_word("STRICT") => options.strict = true,
+            _ => {}
+        }
+    }
+    options
+}
+
+/// One column as `pragma_table_xinfo` reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct XColumn {
+    pub cid: i64,
+    pub name: String,
+    pub decl_type: String,
+    pub pk: i64,
+    pub hidden: i64,
+}
+
+/// What the inspection query of one table returned.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Inspection {
+    pub columns: Vec<XColumn>,
+    /// Parent tables named by the table's FOREIGN KEY clauses.
+    pub parents: Vec<String>,
+    /// Whether the primary key has its own index (origin 'pk'); a rowid
+    /// table's single INTEGER primary key is a rowid alias only if not.
+    pub pk_index: bool,
+}
+
+/// The inspection query for a table: its columns (tag `column`), its FOREIGN
+/// KEY parents (tag `parent`) and its primary key index (tag `pk-index`).
+/// Columns: tag, cid, name, type, pk, hidden (all TEXT or NULL).
+pub(crate) fn inspection_query(table: &str, with_constraints: bool) -> String {
+    let arg = super::sql::quote_text(table);
+    let mut sql = format!(
+        "SELECT 'column', CAST(cid AS TEXT), name, type, CAST(pk AS TEXT), CAST(hidden AS TEXT) FROM pragma_table_xinfo({arg})"
+    );
+    if with_constraints {
+        sql.push_str(&format!(
+            " UNION ALL SELECT 'parent', NULL, \"table\", NULL, NULL, NULL FROM pragma_foreign_key_list({arg})\
+             UNION ALL SELECT 'pk-index', NULL, name, NULL, NULL, NULL FROM pragma_index_list({arg}) WHERE origin = 'pk'"
+        ));
+    }
+    sql
+}
+
+/// Parses the rows of [`inspection_query`].
+pub(crate) fn parse_inspection(context: &str, rows: Vec<Row>) -> Result<Inspection, DumpError> {
+    let bad = |detail: String| DumpError::BadResult { context: context.into(), detail };
+    let number = |value: &Option<String>, what: &str| -> Result<i64, DumpError> {
+        value
+            .as_deref()
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| bad(format!("{what} is {value:?}, expected an integer as TEXT")))
+    };
+    let mut inspection = Inspection::default();
+    for row in rows {
+        if row.len() != 6 {
+            return Err(bad(format!("expected 6 columns, got {}", row.len())));
+        }
+        let name = row[2].clone().ok_or_else(|| bad("NULL name".into()))?;
+        match row[0].as_deref() {
+            Some("column") => inspection.columns.push(XColumn {
+                cid: number(&row[1], "cid")?,
+                name,
+                decl_type: row[3].clone().unwrap_or_default(),
+                pk: number(&row[4], "pk")?,
+                hidden: number(&row[5], "hidden")?,
+            }),
+            Some("parent") => inspection.parents.push(name),
+            Some("pk-index") => inspection.pk_index = true,
+            other => return Err(bad(format!("unknown row tag {other:?}"))),
+        }
+    }
+    inspection.columns.sort_by_key(|c| c.cid);
+    Ok(inspection)
+}
+
+/// The type affinity SQLite derives from a declared column type
+/// (<https://sqlite.org/datatype3.html#determination_of_column_affinity>).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Affinity {
+    Integer,
+    Text,
+    Blob,
+    Real,
+    Numeric,
+}
+
+pub(crate) fn affinity(decl_type: &str) -> Affinity {
+    let t = decl_type.to_ascii_uppercase();
+    if t.contains("INT") {
+        Affinity::Integer
+    } else if t.contains("CHAR") || t.contains("CLOB") || t.contains("TEXT") {
+        Affinity::Text
+    } else if t.contains("BLOB") || t.is_empty() {
+        Affinity::Blob
+    } else if t.contains("REAL") || t.contains("FLOA") || t.contains("DOUB") {
+        Affinity::Real
+    } else {
+        Affinity::Numeric
+    }
+}
+
+/// A column as the dump reads and writes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DumpColumn {
+    /// How the column is named in INSERT and UPDATE column lists: a quoted
+    /// identifier, or a bare rowid name for the explicit rowid.
+    pub sql_name: String,
+    /// Whether a TEXT value stored here could be converted to a number by
+    /// the column's affinity while it is rebuilt piece by piece.
+    pub numeric_affinity: bool,
+}
+
+/// How rows of a table are ordered, paged and addressed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum KeyShape {
+    /// By rowid, through `expr` (a rowid alias column or a rowid name).
+    Rowid { expr: String },
+    /// By primary key (WITHOUT ROWID): indexes into the dump columns, in
+    /// primary key order.
+    PrimaryKey { columns: Vec<usize> },
+}
+
+/// Everything needed to read and write one table's rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TableShape {
+    pub name: String,
+    pub columns: Vec<DumpColumn>,
+    pub key: KeyShape,
+}
+
+/// The names by which SQLite lets a statement address a rowid.
+const ROWID_NAMES: [&str; 3] = ["rowid", "_rowid_", "oid"];
+
+/// Works out how a table is dumped from its class and inspection.
+pub(crate) fn table_shape(table: &TableDef, inspection: &Inspection) -> Result<TableShape, DumpError> {
+    let (without_rowid, strict, fts) = match table.class {
+        TableClass::Regular { without_rowid, strict } => (without_rowid, strict, false),
+        TableClass::Fts5 | TableClass::Fts5External => (false, false, true),
+    };
+    // Generated columns (hidden 2 and 3) are computed, and hidden virtual
+    // table columns (hidden 1) are not data.
+    let stored: Vec<&XColumn> = inspection.columns.iter().filter(|c| c.hidden == 0).collect();
+    let mut columns: Vec<DumpColumn> = stored
+        .iter()
+        .map(|c| DumpColumn {
+            sql_name: quote_ident(&c.name),
+            numeric_affinity: !strict
+                && !fts
+                && matches!(affinity(&c.decl_type), Affinity::Integer | Affinity::Real | Affinity::Numeric),
+        })
+        .collect();
+
+    if without_rowid {
+        let mut pk: Vec<(i64, usize)> =
+            stored.iter().enumerate().filter(|(_, c)| c.pk > 0).map(|(i, c)| (c.pk, i)).collect();
+        pk.sort();
+        if pk.is_empty() {
+            return Err(DumpError::UnreadableSchema {
+                name: table.name.clone(),
+                detail: "a WITHOUT ROWID table with no PRIMARY KEY column in pragma_table_xinfo".into(),
+            });
+        }
+        return Ok(TableShape {
+            name: table.name.clone(),
+            columns,
+            key: KeyShape::PrimaryKey { columns: pk.into_iter().map(|(_, i)| i).collect() },
+        });
+    }
+
+    let pk_columns: Vec<&&XColumn> = stored.iter().filter(|c| c.pk > 0).collect();
+    let alias = match pk_columns.as_slice() {
+        [only] if !fts && !inspection.pk_index && only.decl_type.eq_ignore_ascii_case("INTEGER") => {
+            Some(quote_ident(&only.name))
+        }
+        _ => None,
+    };
+    let expr = match alias {
+        Some(alias) => alias,
+        None => {
+            let taken = |n: &str| inspection.columns.iter().any(|c| c.name.eq_ignore_ascii_case(n));
+            let name = ROWID_NAMES
+                .iter()
+                .find(|n| !taken(n))
+                .ok_or_else(|| DumpError::RowidUnreachable { table: table.name.clone() })?;
+            columns.insert(0, DumpColumn { sql_name: (*name).to_string(), numeric_affinity: false });
+            (*name).to_string()
+        }
+    };
+    Ok(TableShape { name: table.name.clone(), columns, key: KeyShape::Rowid { expr } })
+}
+
+/// Orders tables parents-first by their FOREIGN KEY references, keeping
+/// schema order wherever the references allow it. Returns the order (indexes
+/// into `parents`) and the tables placed before some parent of theirs: those
+/// in a cycle, and those that reference themselves.
+pub(crate) fn parents_first(names: &[&str], parents: &[Vec<String>]) -> (Vec<usize>, Vec<usize>) {
+    let n = names.len();
+    let deps: Vec<Vec<usize>> = (0..n)
+        .map(|i| {
+            let mut d: Vec<usize> = parents[i]
+                .iter()
+                .filter_map(|p| names.iter().position(|name| name.eq_ignore_ascii_case(p)))
+                .collect();
+            d.sort();
+            d.dedup();
+            d
+        })
+        .collect();
+    let mut placed = vec![false; n];
+    let mut order = Vec::with_capacity(n);
+    let mut fallback = Vec::new();
+    while order.len() < n {
+        let ready = (0..n).find(|&i| !placed[i] && deps[i].iter().all(|&d| d == i || placed[d]));
+        let next = match ready {
+            Some(i) => i,
+            None => {
+                let i = (0..n).find(|&i| !placed[i]).unwrap_or(0);
+                fallback.push(i);
+                i
+            }
+        };
+        if deps[next].contains(&next) && !fallback.contains(&next) {
+            fallback.push(next);
+        }
+        placed[next] = true;
+        order.push(next);
+    }
+    fallback.sort();
+    (order, fallback)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(kind: &str, name: &str, tbl: &str, sql: Option<&str>) -> Row {
+        vec![Some(kind.into()), Some(name.into()), Some(tbl.into()), sql.map(str::to_string)]
+    }
+
+    #[test]
+    fn table_options_are_read_after_the_column_list() {
+        assert_eq!(table_options("CREATE TABLE t(a, b)"), TableOptions::default());
+        let o = table_options("CREATE TABLE \"without rowid\"(a PRIMARY KEY, 'strict' TEXT) STRICT, WITHOUT ROWID");
+        assert!(o.without_rowid && o.strict && !o.autoincrement);
+        let o = table_options("CREATE TABLE t(a TEXT DEFAULT 'WITHOUT ROWID', b CHECK (b IN ('x)', 'y')) -- WITHOUT ROWID\n)");
+        assert_eq!(o, TableOptions::default());
+        let o = table_options("CREATE TABLE t(id INTEGER PRIMARY KEY AUTOINCREMENT, \"AUTOINCREMENT\" TEXT)");
+        assert!(o.autoincrement);
+        let o = table_options("CREATE TABLE t(id INTEGER PRIMARY KEY, note TEXT DEFAULT 'AUTOINCREMENT')");
+        assert!(!o.autoincrement);
+    }
+
+    #[test]
+    fn shadow_tables_need_their_fts5_table() {
+        let fts = ["docs", "Notes"];
+        assert!(is_fts5_shadow("docs_data", &fts));
+        assert!(is_fts5_shadow("docs_config", &fts));
+        assert!(is_fts5_shadow("notes_IDX", &fts));
+        assert!(!is_fts5_shadow("docs_datax", &fts));
+        assert!(!is_fts5_shadow("other_data", &fts));
+        assert!(!is_fts5_shadow("docs_", &fts));
+        assert!(!is_fts5_shadow("docs_content", &[]));
+    }
+
+    #[test]
+    fn classify_skips_internal_shadow_and_autoindex_entries() {
+        let rows = vec![
+            row("table", "users", "users", Some("CREATE TABLE users(id INTEGER PRIMARY KEY AUTOINCREMENT, e)")),
+            row("index", "sqlite_autoindex_users_1", "users", None),
+            row("table", "sqlite_sequence", "sqlite_sequence", Some("CREATE TABLE sqlite_sequence(name,seq)")),
+            row("table", "_cf_KV", "_cf_KV", Some("CREATE TABLE _cf_KV(key TEXT PRIMARY KEY, value BLOB) WITHOUT ROWID")),
+            row("index", "cf_idx", "_cf_KV", Some("CREATE INDEX cf_idx ON _cf_KV(value)")),
+            row("table", "docs", "docs", Some("CREATE VIRTUAL TABLE docs USING fts5(title, body)")),
+            row("table", "docs_data", "docs_data", Some("CREATE TABLE 'docs_data'(id INTEGER PRIMARY KEY, block BLOB)")),
+            row("table", "docs_config", "docs_config", Some("CREATE TABLE 'docs_config'(k PRIMARY KEY, v) WITHOUT ROWID")),
+            row("table", "ext", "ext", Some("CREATE VIRTUAL TABLE ext USING fts5(e, content='users', content_rowid='id')")),
+            row("table", "sqlite_stat1", "sqlite_stat1", Some("CREATE TABLE sqlite_stat1(tbl,idx,stat)")),
+            row("view", "v", "v", Some("CREATE VIEW v AS SELECT 1")),
+            row("trigger", "tr", "users", Some("CREATE TRIGGER tr AFTER INSERT ON users BEGIN SELECT 1; END")),
+            row("table", "other_data", "other_data", Some("CREATE TABLE other_data(x)")),
+        ];
+        let schema = classify(rows).unwrap();
+        let names: Vec<&str> = schema.tables.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["users", "docs", "ext", "other_data"]);
+        assert_eq!(schema.tables[1].class, TableClass::Fts5);
+        assert_eq!(schema.tables[2].class, TableClass::Fts5External);
+        let objects: Vec<&str> = schema.objects.iter().map(|o| o.name.as_str()).collect();
+        assert_eq!(objects, ["v", "tr"]);
+        assert!(schema.autoincrement);
+        assert_eq!(schema.sha256().len(), 64);
+    }
+
+    #[test]
+    fn contentless_fts5_and_other_modules_are_refused() {
+        let err = classify(vec![row("table", "c", "c", Some("CREATE VIRTUAL TABLE c USING fts5(x, content = '')"))]);
+        assert_eq!(err, Err(DumpError::ContentlessFts5 { table: "c".into() }));
+        let err = classify(vec![row("table", "c", "c", Some("CREATE VIRTUAL TABLE c USING fts5(x, CONTENT=\"\")"))]);
+        assert_eq!(err, Err(DumpError::ContentlessFts5 { table: "c".into() }));
+        let err = classify(vec![row("table", "r", "r", Some("CREATE VIRTUAL TABLE r USING rtree(id, x0, x1)"))]);
+        assert_eq!(err, Err(DumpError::UnsupportedVirtualTable { table: "r".into(), module: "rtree".into() }));
+        // A column named content is not the content option.
+        let ok = classify(vec![row("table", "d", "d", Some("CREATE VIRTUAL TABLE d USING fts5(content, tokenize='porter')"))]);
+        assert_eq!(ok.unwrap().tables[0].class, TableClass::Fts5);
+    }
+
+    #[test]
+    fn affinity_follows_sqlite_rules() {
+        assert_eq!(affinity("INTEGER"), Affinity::Integer);
+        assert_eq!(affinity("BIGINT"), Affinity::Integer);
+        assert_eq!(affinity("VARCHAR(10)"), Affinity::Text);
+        assert_eq!(affinity(""), Affinity::Blob);
+        assert_eq!(affinity("DOUBLE PRECISION"), Affinity::Real);
+        assert_eq!(affinity("DECIMAL(10,2)"), Affinity::Numeric);
+        assert_eq!(affinity("ANY"), Affinity::Numeric);
+        assert_eq!(affinity("POINT"), Affinity::Integer); // contains "INT"
+    }
+
+    fn column(cid: i64, name: &str, decl: &str, pk: i64, hidden: i64) -> XColumn {
+        XColumn { cid, name: name.into(), decl_type: decl.into(), pk, hidden }
+    }
+
+    fn regular(without_rowid: bool) -> TableDef {
+        TableDef { name: "t".into(), sql: String::new(), class: TableClass::Regular { without_rowid, strict: false } }
+    }
+
+    #[test]
+    fn rowid_alias_explicit_rowid_and_primary_key_shapes() {
+        let alias = Inspection { columns: vec![column(0, "id", "integer", 1, 0), column(1, "g", "", 0, 2)], ..Default::default() };
+        let shape = table_shape(&regular(false), &alias).unwrap();
+        assert_eq!(shape.key, KeyShape::Rowid { expr: "\"id\"".into() });
+        assert_eq!(shape.columns.len(), 1);
+
+        // INTEGER PRIMARY KEY DESC has its own index and is not an alias.
+        let desc = Inspection { pk_index: true, ..alias.clone() };
+        let shape = table_shape(&regular(false), &desc).unwrap();
+        assert_eq!(shape.key, KeyShape::Rowid { expr: "rowid".into() });
+        assert_eq!(shape.columns[0].sql_name, "rowid");
+
+        let taken = Inspection {
+            columns: vec![column(0, "ROWID", "TEXT", 0, 0), column(1, "_rowid_", "INT", 0, 0)],
+            ..Default::default()
+        };
+        let shape = table_shape(&regular(false), &taken).unwrap();
+        assert_eq!(shape.key, KeyShape::Rowid { expr: "oid".into() });
+        assert!(shape.columns[2].numeric_affinity);
+
+        let all = Inspection {
+            columns: vec![column(0, "rowid", "", 0, 0), column(1, "_rowid_", "", 0, 0), column(2, "OID", "", 0, 0)],
+            ..Default::default()
+        };
+        assert_eq!(table_shape(&regular(false), &all), Err(DumpError::RowidUnreachable { table: "t".into() }));
+
+        let composite = Inspection {
+            columns: vec![column(0, "a", "TEXT", 2, 0), column(1, "b", "INT", 1, 0), column(2, "c", "", 0, 0)],
+            pk_index: true,
+            ..Default::default()
+        };
+        let shape = table_shape(&regular(true), &composite).unwrap();
+        assert_eq!(shape.key, KeyShape::PrimaryKey { columns: vec![1, 0] });
+    }
+
+    #[test]
+    fn parents_come_first_and_cycles_fall_back_to_schema_order() {
+        let names = ["child", "parent", "grand"];
+        let parents = vec![vec!["PARENT".to_string()], vec!["grand".to_string()], vec![]];
+        assert_eq!(parents_first(&names, &parents), (vec![2, 1, 0], vec![]));
+
+        let names = ["a", "b", "c", "selfref"];
+        let parents = vec![vec!["b".into()], vec!["a".into()], vec![], vec!["selfref".into(), "missing".into()]];
+        let (order, fallback) = parents_first(&names, &parents);
+        assert_eq!(order, vec![2, 3, 0, 1]);
+        assert_eq!(fallback, vec![0, 3]);
+    }
+}
