@@ -45,9 +45,10 @@
 //!    [`DEFAULT_MAX_PAGE_ROWS`] rows), and a running byte sum in the query
 //!    cuts the page after the row that reaches the target, so one page never
 //!    holds more than the target plus one row whatever the data.
-//! 4. For a row whose tuple is too large for one statement: the row again,
-//!    value by value (type, size, and the literal of each value that is not
-//!    itself oversized), then the oversized values in pieces
+//! 4. For a row whose tuple is too large for one statement (or holds a REAL
+//!    of extreme magnitude): the row again, value by value (type, size, and
+//!    the literal of each value that is not itself oversized), each extreme
+//!    REAL exactly, then the oversized values in pieces
 //!    (`quote(substr(..))` for TEXT, `hex(substr(..))` for BLOBs), several
 //!    pieces per query.
 //! 5. `sqlite_sequence`, when a dumped table uses AUTOINCREMENT.
@@ -99,12 +100,24 @@
 //!
 //! ## Values
 //!
-//! Values are exact: SQLite writes every literal (`quote()`, or `printf`'s
-//! `%!.17g` for REALs between 2^-100 and 2^100, which every SQLite version
-//! reads back exactly, whereas some old versions mis-read a few of
-//! `quote()`'s 15-digit forms). INTEGERs keep all 64 bits, BLOBs are
-//! `X'..'`, and TEXT holding a NUL character is written as
-//! `CAST(X'..' AS TEXT)` because `quote()` stops at the NUL.
+//! Values are exact, and SQLite itself writes every literal in the queries:
+//! INTEGERs keep all 64 bits (`quote()`), BLOBs are `X'..'`, TEXT is a
+//! quoted string. REALs between 2^-100 and 2^100 are written with 17
+//! significant digits (`printf('%!.17g')`), which every SQLite version reads
+//! back exactly, whereas some of `quote()`'s 15-digit forms are mis-read by
+//! older versions (3.40). REALs of larger or smaller magnitude are written as
+//! such a value times or divided by 2^50 as often as needed, for example
+//! `(1.2345678901234567e+20*1125899906842624)`: scaling by a power of two is
+//! exact, while SQLite's decimal conversions are not at those magnitudes (not
+//! even `quote()` and its own reader agree there). Zero and the infinities
+//! are written by `quote()` (`0.0`, `9.0e+999`). TEXT holding a NUL character
+//! is written as `CAST(X'..' AS TEXT)` (`quote()` would stop at the NUL), and
+//! a carriage return in TEXT as `' || char(13) || '`, because the sqlite3
+//! shell drops a CR that ends an input line even inside a string literal.
+//!
+//! One value does not survive: a REAL -0.0 is written as `0.0`. No SQL
+//! function tells -0.0 from 0.0 (`quote()`, `printf()` and `CAST` all print
+//! `0.0`, division by zero gives NULL), so the dump cannot see the sign.
 //!
 //! A row too large for one statement (values up to D1's 2,000,000 bytes) is
 //! written as an INSERT carrying its small values and, for each of its
