@@ -1,0 +1,129 @@
+//! `d1-vault`, the operator CLI: decrypt, verify, encrypt and inspect backup
+//! objects, and make keys, on the operator's machine.
+//!
+//! One file per command; each exports a [`common::Command`] with its name,
+//! help and entry point, and `COMMANDS` below lists them. Adding a command is
+//! one file, one `mod` line and one entry in `COMMANDS`.
+//!
+//! The CLI is native only. The wasm32 build (which may build bins) gets an
+//! empty `main`.
+
+#[cfg(not(target_arch = "wasm32"))]
+mod common;
+#[cfg(not(target_arch = "wasm32"))]
+mod decrypt;
+#[cfg(not(target_arch = "wasm32"))]
+mod encrypt;
+#[cfg(not(target_arch = "wasm32"))]
+mod inspect;
+#[cfg(not(target_arch = "wasm32"))]
+mod keygen;
+#[cfg(not(target_arch = "wasm32"))]
+mod verify;
+
+#[cfg(target_arch = "wasm32")]
+fn main() {}
+
+/// Every command, in the order the help lists them.
+#[cfg(not(target_arch = "wasm32"))]
+const COMMANDS: &[common::Command] = &[
+    decrypt::COMMAND,
+    verify::COMMAND,
+    encrypt::COMMAND,
+    inspect::COMMAND,
+    keygen::COMMAND,
+];
+
+#[cfg(not(target_arch = "wasm32"))]
+const HEADER: &str = "\
+d1-vault: encrypted, verifiable backups of a Cloudflare D1 database (operator CLI)
+
+Usage: d1-vault <command> [options]
+       d1-vault <command> --help
+
+Commands:
+";
+
+#[cfg(not(target_arch = "wasm32"))]
+const FOOTER: &str = "
+Keys (decrypt, verify, encrypt) come from the environment, as in the worker:
+  BACKUP_ENCRYPTION_KEY            the current key, 64 hex characters
+  BACKUP_ENCRYPTION_KEYS_PREVIOUS  older keys, comma-separated, to read older backups
+
+Exit status, for scripts:
+  0  success
+  1  the object failed verification: authentication, format, or manifest mismatch
+  2  usage error (wrong command line)
+  3  I/O or configuration error (unreadable file, missing or invalid key variable)
+
+Errors are one line on stderr: 'd1-vault: <reason>'.
+";
+
+#[cfg(not(target_arch = "wasm32"))]
+fn main() -> std::process::ExitCode {
+    use std::process::ExitCode;
+
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err((command, err)) => {
+            let hint = match (&err, command) {
+                (common::CliError::Usage(_), Some(name)) => {
+                    format!(" (see 'd1-vault {name} --help')")
+                }
+                (common::CliError::Usage(_), None) => " (see 'd1-vault --help')".into(),
+                _ => String::new(),
+            };
+            eprintln!("d1-vault: {err}{hint}");
+            ExitCode::from(err.exit_code())
+        }
+    }
+}
+
+/// Dispatches to a command; an error comes with the command it happened in.
+#[cfg(not(target_arch = "wasm32"))]
+fn run() -> Result<(), (Option<&'static str>, common::CliError)> {
+    use common::CliError;
+    use lexopt::Arg::{Long, Short, Value};
+
+    let mut parser = lexopt::Parser::from_env();
+    let first = parser.next().map_err(|err| (None, err.into()))?;
+    let name = match first {
+        Some(Value(value)) => value
+            .into_string()
+            .map_err(|value| (None, CliError::Usage(format!("unknown command {value:?}"))))?,
+        Some(Short('h') | Long("help")) => return print_help().map_err(|err| (None, err)),
+        Some(Long("version")) => {
+            println!("d1-vault {}", env!("CARGO_PKG_VERSION"));
+            return Ok(());
+        }
+        Some(arg) => return Err((None, arg.unexpected().into())),
+        None => {
+            return Err((None, CliError::Usage("missing command".into())));
+        }
+    };
+    if name == "help" {
+        return match parser.next().map_err(|err| (None, err.into()))? {
+            Some(Value(verb)) => match COMMANDS.iter().find(|c| verb == c.name) {
+                Some(command) => common::print_usage(command.usage).map_err(|err| (None, err)),
+                None => Err((None, CliError::Usage(format!("unknown command {verb:?}")))),
+            },
+            _ => print_help().map_err(|err| (None, err)),
+        };
+    }
+    let command = COMMANDS
+        .iter()
+        .find(|c| c.name == name)
+        .ok_or_else(|| (None, CliError::Usage(format!("unknown command '{name}'"))))?;
+    (command.run)(&mut parser).map_err(|err| (Some(command.name), err))
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn print_help() -> Result<(), common::CliError> {
+    let width = COMMANDS.iter().map(|c| c.name.len()).max().unwrap_or(0);
+    let mut help = String::from(HEADER);
+    for command in COMMANDS {
+        help.push_str(&format!("  {:width$}  {}\n", command.name, command.summary));
+    }
+    help.push_str(FOOTER);
+    common::print_usage(&help)
+}

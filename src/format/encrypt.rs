@@ -1,0 +1,170 @@
+//! The write path: plaintext in, object out, in pieces of any size.
+//!
+//! Invariants: at most one chunk of plaintext is buffered; a chunk is sealed
+//! as non-final only once at least one more plaintext byte has arrived, so the
+//! final chunk is empty only when the whole plaintext is; the header is the
+//! first thing emitted; both SHA-256 digests are computed in the same pass.
+
+use sha2::{Digest, Sha256};
+
+use super::header::seal_header;
+use super::keys::{KeyId, MasterKey, PayloadKey};
+use super::{BackupId, ChunkCipher, ChunkSize, Nonce, Sha256Digest, SALT_SIZE};
+
+/// Encrypts one object. Feed it with [`update`](Encryptor::update), end it with
+/// [`finish`](Encryptor::finish); an object that is not finished is invalid
+/// (it has no final chunk).
+pub struct Encryptor {
+    /// Header bytes not yet emitted (emptied on first output).
+    pending_header: Vec<u8>,
+    cipher: ChunkCipher,
+    chunk_size: ChunkSize,
+    /// Plaintext of the chunk being filled; never more than one chunk.
+    chunk: Vec<u8>,
+    /// Counter of the chunk being filled.
+    counter: u64,
+    key_id: KeyId,
+    plaintext_hash: Sha256,
+    ciphertext_hash: Sha256,
+    plaintext_bytes: u64,
+    ciphertext_bytes: u64,
+}
+
+/// What an encryptor wrote, for the manifest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncryptSummary {
+    /// Plaintext bytes read.
+    pub plaintext_bytes: u64,
+    /// Object bytes written, header included.
+    pub ciphertext_bytes: u64,
+    /// Chunks written, the final one included.
+    pub chunks: u64,
+    /// Plaintext bytes per non-final chunk.
+    pub chunk_size: u32,
+    /// Id of the master key used.
+    pub key_id: KeyId,
+    /// SHA-256 of the plaintext.
+    pub plaintext_sha256: Sha256Digest,
+    /// SHA-256 of the whole object, header included.
+    pub ciphertext_sha256: Sha256Digest,
+}
+
+impl Encryptor {
+    /// An encryptor with the writers' chunk size.
+    ///
+    /// `salt` **must** be fresh random bytes for every object: reusing a salt
+    /// with the same key reuses AES-GCM nonces, which breaks confidentiality
+    /// and authenticity. It is a parameter so tests and the WebCrypto path can
+    /// reproduce an object byte for byte; production code uses
+    /// [`with_random_salt`](Encryptor::with_random_salt).
+    pub fn new(key: &MasterKey, backup_id: &BackupId, salt: [u8; SALT_SIZE]) -> Self {
+        Encryptor::with_chunk_size(key, backup_id, salt, ChunkSize::DEFAULT)
+    }
+
+    /// An encryptor with a fresh random salt from the operating system.
+    pub fn with_random_salt(
+        key: &MasterKey,
+        backup_id: &BackupId,
+    ) -> Result<Self, getrandom::Error> {
+        let mut salt = [0u8; SALT_SIZE];
+        getrandom::getrandom(&mut salt)?;
+        Ok(Encryptor::new(key, backup_id, salt))
+    }
+
+    /// An encryptor with another chunk size (test vectors use small chunks).
+    /// The same rule on `salt` applies as for [`new`](Encryptor::new).
+    pub fn with_chunk_size(
+        key: &MasterKey,
+        backup_id: &BackupId,
+        salt: [u8; SALT_SIZE],
+        chunk_size: ChunkSize,
+    ) -> Self {
+        let header = seal_header(key, chunk_size, &salt, backup_id);
+        Encryptor {
+            cipher: ChunkCipher::new(&PayloadKey::derive(key, &salt), &header.mac),
+            pending_header: header.bytes,
+            chunk_size,
+            chunk: Vec::with_capacity(chunk_size.plaintext_len()),
+            counter: 0,
+            key_id: key.id(),
+            plaintext_hash: Sha256::new(),
+            ciphertext_hash: Sha256::new(),
+            plaintext_bytes: 0,
+            ciphertext_bytes: 0,
+        }
+    }
+
+    /// Encrypts `input` and appends whatever object bytes are ready to `out`
+    /// (the header on the first call, then every chunk that is complete and
+    /// known not to be the last).
+    ///
+    /// # Panics
+    ///
+    /// After 2^64 chunks (2^80 bytes at the default chunk size), which no
+    /// stream reaches.
+    pub fn update(&mut self, mut input: &[u8], out: &mut Vec<u8>) {
+        let start = out.len();
+        self.emit_header(out);
+        self.plaintext_hash.update(input);
+        self.plaintext_bytes += input.len() as u64;
+        let chunk_len = self.chunk_size.plaintext_len();
+        while !input.is_empty() {
+            if self.chunk.len() == chunk_len {
+                seal(&self.cipher, &mut self.counter, &self.chunk, false, out);
+                self.chunk.clear();
+            }
+            if self.chunk.is_empty() && input.len() > chunk_len {
+                // A whole chunk with more input after it: seal it straight from the input.
+                let (whole, rest) = input.split_at(chunk_len);
+                seal(&self.cipher, &mut self.counter, whole, false, out);
+                input = rest;
+                continue;
+            }
+            let take = (chunk_len - self.chunk.len()).min(input.len());
+            self.chunk.extend_from_slice(&input[..take]);
+            input = &input[take..];
+        }
+        self.account(&out[start..]);
+    }
+
+    /// Seals the final chunk, appends it (and the header, if nothing was
+    /// emitted yet) to `out`, and returns what was written.
+    pub fn finish(mut self, out: &mut Vec<u8>) -> EncryptSummary {
+        let start = out.len();
+        self.emit_header(out);
+        seal(&self.cipher, &mut self.counter, &self.chunk, true, out);
+        self.account(&out[start..]);
+        EncryptSummary {
+            plaintext_bytes: self.plaintext_bytes,
+            ciphertext_bytes: self.ciphertext_bytes,
+            chunks: self.counter,
+            chunk_size: self.chunk_size.get(),
+            key_id: self.key_id,
+            plaintext_sha256: Sha256Digest::from_hasher(self.plaintext_hash),
+            ciphertext_sha256: Sha256Digest::from_hasher(self.ciphertext_hash),
+        }
+    }
+
+    fn emit_header(&mut self, out: &mut Vec<u8>) {
+        out.append(&mut self.pending_header);
+    }
+
+    fn account(&mut self, emitted: &[u8]) {
+        self.ciphertext_hash.update(emitted);
+        self.ciphertext_bytes += emitted.len() as u64;
+    }
+
+    /// Bytes of plaintext buffer allocated (for memory-bound tests).
+    #[cfg(test)]
+    pub(crate) fn buffer_capacity(&self) -> usize {
+        self.chunk.capacity()
+    }
+}
+
+/// Seals `plaintext` as chunk `counter` and moves the counter on.
+fn seal(cipher: &ChunkCipher, counter: &mut u64, plaintext: &[u8], last: bool, out: &mut Vec<u8>) {
+    cipher.seal(Nonce::new(*counter, last), plaintext, out);
+    *counter = counter
+        .checked_add(1)
+        .expect("2^64 chunks is more than any stream can hold");
+}
