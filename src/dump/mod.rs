@@ -106,8 +106,8 @@
 //! significant digits (`printf('%!.17g')`), which every SQLite version reads
 //! back exactly, whereas some of `quote()`'s 15-digit forms are mis-read by
 //! older versions (3.40). REALs of larger or smaller magnitude are written as
-//! such a value times or divided by 2^50 as often as needed, for example
-//! `(1.2345678901234567e+20*1125899906842624)`: scaling by a power of two is
+//! such a value times or divided by 2^62 as often as needed, for example
+//! `(1.2345678901234567e+20*4611686018427387904)`: scaling by a power of two is
 //! exact, while SQLite's decimal conversions are not at those magnitudes (not
 //! even `quote()` and its own reader agree there). Zero and the infinities
 //! are written by `quote()` (`0.0`, `9.0e+999`). TEXT holding a NUL character
@@ -486,7 +486,10 @@ impl Dump {
                         continue;
                     }
                     let table = &self.schema.tables[index];
-                    let context = format!("columns of {:?}", table.name);
+                    let context = match table.class {
+                        TableClass::Fts5External => format!("row count of {:?}", table.name),
+                        _ => format!("columns of {:?}", table.name),
+                    };
                     let Some(rows) = self.rows.take() else {
                         let sql = match table.class {
                             TableClass::Fts5External => {
@@ -816,7 +819,10 @@ impl TableCursor {
             let mut key = Vec::with_capacity(keys);
             for _ in 0..keys {
                 match values.next().flatten() {
-                    Some(literal) => key.push(literal),
+                    Some(literal) => key.push(
+                        query::decode_exact_real(literal)
+                            .ok_or_else(|| bad_result(&context, "a malformed exact REAL key"))?,
+                    ),
                     None => {
                         return Err(DumpError::OversizedKey {
                             table: self.shape.name.clone(),
@@ -976,7 +982,8 @@ impl BigRow {
                     };
                     let literal = match rows.as_slice() {
                         [row] => match row.as_slice() {
-                            [Some(literal)] => literal.clone(),
+                            [Some(literal)] => query::decode_exact_real(literal.clone())
+                                .ok_or_else(|| bad_result(table, "a malformed exact REAL literal"))?,
                             _ => return Err(bad_result(table, "no exact literal for a REAL")),
                         },
                         _ => {

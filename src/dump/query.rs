@@ -19,13 +19,13 @@ fn alias(i: usize) -> String {
 /// NULL for a REAL of extreme magnitude, whose decimal form SQLite does not
 /// read back exactly: such a value is read again with [`exact_real`].
 pub(crate) fn literal_expr(c: &str) -> String {
+    // Compact: this is repeated for every column of every page query.
     format!(
         "CASE typeof({c}) \
          WHEN 'real' THEN CASE WHEN abs({c}) BETWEEN {REAL_DECIMAL_MIN} AND {REAL_DECIMAL_MAX} \
-         THEN printf('%!.17g', {c}) WHEN {c} = 0 OR abs({c}) = 9e999 THEN quote({c}) END \
-         WHEN 'text' THEN CASE WHEN instr({c}, char(0)) > 0 THEN 'CAST(X''' || hex({c}) || ''' AS TEXT)' \
-         WHEN instr({c}, char(13)) > 0 THEN {} \
-         ELSE quote({c}) END \
+         THEN printf('%!.17g',{c}) WHEN {c}=0 OR abs({c})=9e999 THEN quote({c}) END \
+         WHEN 'text' THEN CASE WHEN instr({c},char(0))>0 THEN 'CAST(X'''||hex({c})||''' AS TEXT)' \
+         WHEN instr({c},char(13))>0 THEN {} ELSE quote({c}) END \
          ELSE quote({c}) END",
         text_literal(c)
     )
@@ -35,12 +35,12 @@ pub(crate) fn literal_expr(c: &str) -> String {
 /// return written as `' || char(13) || '`: the sqlite3 shell drops a CR that
 /// ends an input line, even inside a string literal.
 fn text_literal(text: &str) -> String {
-    format!("replace(quote({text}), char(13), ''' || char(13) || ''')")
+    format!("replace(quote({text}),char(13),''' || char(13) || ''')")
 }
 
 /// SQL for the size in bytes of column `c`'s value (0 for NULL).
 fn raw_bytes(c: &str) -> String {
-    format!("coalesce(length(CAST({c} AS BLOB)), 0)")
+    format!("coalesce(length(CAST({c} AS BLOB)),0)")
 }
 
 /// The innermost SELECT: key columns as `k0..`, dump columns as `c0..`.
@@ -103,7 +103,7 @@ pub(crate) fn key_where(shape: &TableShape, key: &[String]) -> String {
 /// row that reaches `page_target` bytes.
 ///
 /// Columns: the key (the rowid as TEXT, or the primary key columns as
-/// literals), the size of the row's VALUES tuple in bytes (a lower bound if
+/// exact literals), the size of the row's VALUES tuple in bytes (a lower bound if
 /// over `tuple_budget`), the number of rows the page would have had without
 /// the byte cap, and the tuple `(v1,v2,...)` itself, or NULL when it is
 /// larger than `tuple_budget` (such rows are read again one by one).
@@ -137,9 +137,15 @@ pub(crate) fn page(
         .collect::<Vec<_>>()
         .join(" + ");
     let cap = tuple_budget + 1;
+    // A primary key REAL of extreme magnitude has no q literal: it gets its
+    // exact literal here, as the key must name the row exactly.
     let key_out: Vec<String> = match &shape.key {
         KeyShape::Rowid { .. } => vec!["CAST(k0 AS TEXT)".into()],
-        KeyShape::PrimaryKey { columns } => columns.iter().map(|&i| format!("q{i}")).collect(),
+        KeyShape::PrimaryKey { columns } => columns
+            .iter()
+            .enumerate()
+            .map(|(j, &i)| format!("coalesce(q{i},CASE WHEN typeof(k{j})='real' THEN {} END)", exact_real_expr(&format!("k{j}"))))
+            .collect(),
     };
     let tuple = format!("'(' || {} || ')'", q_list.join(" || ',' || "));
     format!(
@@ -157,53 +163,94 @@ pub(crate) fn page(
 
 /// One row, column by column: for each dump column a description
 /// `"<typeof> <bytes> <characters> <has NUL: 0|1>"` and its literal, or NULL
-/// when the value is larger than `literal_limit` bytes.
+/// when the value is larger than `literal_limit` bytes or its literal larger
+/// than twice that (or it is a REAL of extreme magnitude).
 pub(crate) fn row_detail(shape: &TableShape, table: &str, key: &[String], literal_limit: usize) -> String {
-    let mut columns = Vec::with_capacity(shape.columns.len() * 2);
-    for i in 0..shape.columns.len() {
+    let n = shape.columns.len();
+    let mut inner = Vec::with_capacity(n * 2);
+    let mut outer = Vec::with_capacity(n * 2);
+    for i in 0..n {
         let c = alias(i);
         let raw = raw_bytes(&c);
-        columns.push(format!(
-            "typeof({c}) || ' ' || {raw} || ' ' || coalesce(length({c}), 0) || ' ' || coalesce(instr({c}, char(0)) > 0, 0)"
+        inner.push(format!(
+            "typeof({c})||' '||{raw}||' '||coalesce(length({c}),0)||' '||coalesce(instr({c},char(0))>0,0) AS m{i}, \
+             CASE WHEN {raw}<={literal_limit} THEN {} END AS l{i}",
+            literal_expr(&c)
         ));
-        columns.push(format!("CASE WHEN {raw} <= {literal_limit} THEN {} END", literal_expr(&c)));
-    }
-    format!("SELECT {} FROM ({})", columns.join(", "), aliased_source(shape, table, &key_where(shape, key), ""))
-}
-
-/// 2^50 as an INTEGER literal: multiplying or dividing a REAL by it is exact.
-const REAL_SCALE: &str = "1125899906842624";
-
-/// Scalings by [`REAL_SCALE`] that bring any finite REAL into the range
-/// written as decimal (2^-1074 and 2^1024 are within 20 steps of it).
-const REAL_SCALE_STEPS: usize = 20;
-
-/// The exact literal of REAL column `column` of one row whose magnitude is
-/// outside 2^-100..2^100: the value scaled into that range by a power of two
-/// (exact), written with 17 digits, times or divided by 2^50 as often as it
-/// was scaled, as in `(1.2345678901234567e+20*1125899906842624)`.
-/// One column: the literal, TEXT.
-pub(crate) fn exact_real(shape: &TableShape, table: &str, key: &[String], column: usize) -> String {
-    let c = alias(column);
-    let mut branches = Vec::with_capacity(2 * REAL_SCALE_STEPS);
-    for steps in 1..=REAL_SCALE_STEPS {
-        let down = format!("{c}{}", format!(" / {REAL_SCALE}").repeat(steps));
-        let up = format!("{c}{}", format!(" * {REAL_SCALE}").repeat(steps));
-        branches.push(format!(
-            "WHEN abs({c}) >= 1 AND abs({down}) <= {REAL_DECIMAL_MAX} THEN '(' || printf('%!.17g', {down}) || '{})'",
-            format!("*{REAL_SCALE}").repeat(steps)
-        ));
-        branches.push(format!(
-            "WHEN abs({c}) < 1 AND abs({up}) >= {REAL_DECIMAL_MIN} THEN '(' || printf('%!.17g', {up}) || '{})'",
-            format!("/{REAL_SCALE}").repeat(steps)
-        ));
+        // A literal can be longer than twice its value only by carriage
+        // returns written as char(13); such text is read in pieces instead.
+        outer.push(format!("m{i}, CASE WHEN length(CAST(l{i} AS BLOB))<={} THEN l{i} END", 2 * literal_limit + 3));
     }
     format!(
-        "SELECT CASE {} END FROM (SELECT {} AS {c} FROM {table} WHERE {})",
-        branches.join(" "),
+        "SELECT {} FROM (SELECT {} FROM ({}))",
+        outer.join(", "),
+        inner.join(", "),
+        aliased_source(shape, table, &key_where(shape, key), "")
+    )
+}
+
+/// 2^62 as an INTEGER literal: multiplying or dividing a REAL by it is exact.
+pub(crate) const REAL_SCALE: &str = "4611686018427387904";
+
+/// Scalings by 2^62 that bring a REAL above 2^100 (up to 2^1024) and one
+/// below 2^-100 (down to 2^-1074) into the range written as decimal.
+const REAL_SCALE_STEPS_DOWN: i32 = 15;
+const REAL_SCALE_STEPS_UP: i32 = 16;
+
+/// Marks a REAL literal the query could not write directly: `~*<n> <w>` or
+/// `~/<n> <w>` stand for `w` times or divided by 2^62, `n` times; see
+/// [`decode_exact_real`].
+pub(crate) const EXACT_REAL_MARK: char = '~';
+
+/// The exact literal of REAL column `column` of one row whose magnitude is
+/// outside 2^-100..2^100, in the form [`decode_exact_real`] reads.
+/// One column: the marked literal, TEXT.
+pub(crate) fn exact_real(shape: &TableShape, table: &str, key: &[String], column: usize) -> String {
+    let c = alias(column);
+    format!(
+        "SELECT {} FROM (SELECT {} AS {c} FROM {table} WHERE {})",
+        exact_real_expr(&c),
         shape.columns[column].sql_name,
         key_where(shape, key)
     )
+}
+
+/// The SQL expression behind [`exact_real`] for the REAL `c`: the value
+/// scaled by a power of two (exact) into the range where 17 digits are read
+/// back exactly, and the scaling applied.
+pub(crate) fn exact_real_expr(c: &str) -> String {
+    let branch = |op: char, steps: i32| {
+        let scaled = format!("{c}{}", format!("{}{REAL_SCALE}", if op == '*' { '/' } else { '*' }).repeat(steps as usize));
+        format!("'{EXACT_REAL_MARK}{op}{steps} '||printf('%!.17g',{scaled})")
+    };
+    let mut down = Vec::new();
+    for steps in 1..REAL_SCALE_STEPS_DOWN {
+        let threshold = 2f64.powi(100 + 62 * steps);
+        down.push(format!("WHEN abs({c})<={threshold:e} THEN {}", branch('*', steps)));
+    }
+    let mut up = Vec::new();
+    for steps in 1..REAL_SCALE_STEPS_UP {
+        let threshold = 2f64.powi(-100 - 62 * steps);
+        up.push(format!("WHEN abs({c})>={threshold:e} THEN {}", branch('/', steps)));
+    }
+    format!(
+        "CASE WHEN abs({c})>=1 THEN CASE {} ELSE {} END ELSE CASE {} ELSE {} END END",
+        down.join(" "),
+        branch('*', REAL_SCALE_STEPS_DOWN),
+        up.join(" "),
+        branch('/', REAL_SCALE_STEPS_UP)
+    )
+}
+
+/// Turns a marked literal from [`exact_real_expr`] into SQL, for example
+/// `~*2 1.5` into `(1.5*4611686018427387904*4611686018427387904)`; other
+/// literals are returned as they are. None if the mark is malformed.
+pub(crate) fn decode_exact_real(literal: String) -> Option<String> {
+    let Some(rest) = literal.strip_prefix(EXACT_REAL_MARK) else { return Some(literal) };
+    let op = rest.chars().next().filter(|op| *op == '*' || *op == '/')?;
+    let (steps, value) = rest[1..].split_once(' ')?;
+    let steps: usize = steps.parse().ok()?;
+    Some(format!("({value}{})", format!("{op}{REAL_SCALE}").repeat(steps)))
 }
 
 /// How the pieces of an oversized value are read and appended.

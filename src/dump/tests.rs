@@ -65,7 +65,7 @@ fn dump_one_table(options: DumpOptions, mut answer: impl FnMut(&Query) -> Vec<Ro
             Step::Query(query) => {
                 let rows = if query.sql == SCHEMA_QUERY {
                     schema_rows(&[("table", "t", "CREATE TABLE t(id INTEGER PRIMARY KEY, body TEXT)")])
-                } else if query.context.starts_with("columns") {
+                } else if query.context.starts_with("columns of") {
                     vec![
                         row(&[Some("column"), Some("0"), Some("id"), Some("INTEGER"), Some("1"), Some("0")]),
                         row(&[Some("column"), Some("1"), Some("body"), Some("TEXT"), Some("0"), Some("0")]),
@@ -102,7 +102,7 @@ fn rows_are_packed_under_the_statement_target() {
     });
     let inserts: Vec<&str> = text.lines().filter(|l| l.starts_with("INSERT INTO \"t\"")).collect();
     assert!(inserts.len() > 3, "{} INSERTs", inserts.len());
-    assert!(inserts.iter().all(|l| l.len() + 1 <= 2_000));
+    assert!(inserts.iter().all(|l| l.len() < 2_000), "each INSERT with its newline is at most 2,000 bytes");
     assert_eq!(inserts.iter().map(|l| l.matches("'),(").count() + 1).sum::<usize>(), 20);
     assert_eq!(summary.tables[0].rows, 20);
     assert_eq!(summary.statements as usize, inserts.len() + 2);
@@ -302,7 +302,10 @@ fn queries_stay_under_the_limit_for_a_hundred_columns() {
     let detail = query::row_detail(&long, "\"t\"", &["1".to_string()], 59_000);
     assert!(detail.len() < MAX_QUERY_BYTES, "{} bytes", detail.len());
     let exact = query::exact_real(&long, "\"t\"", &["1".to_string()], 99);
-    assert!(exact.len() < MAX_QUERY_BYTES, "{} bytes", exact.len());
+    assert!(exact.len() < MAX_QUERY_BYTES / 3, "{} bytes", exact.len());
+    let composite = TableShape { key: KeyShape::PrimaryKey { columns: vec![0, 1, 2] }, ..long.clone() };
+    let page = query::page(&composite, "\"t\"", None, 10_000, 59_000, DEFAULT_PAGE_TARGET_BYTES);
+    assert!(page.len() < MAX_QUERY_BYTES, "{} bytes", page.len());
 
     let huge: Vec<String> = (0..100).map(|i| format!("{i}{}", "n".repeat(1_000))).collect();
     let huge = shape(&huge.iter().map(|n| (n.as_str(), true)).collect::<Vec<_>>());
@@ -331,6 +334,19 @@ fn the_schema_hash_covers_the_dumped_statements_only() {
     assert_eq!(hash, schema_sha256(without).expect("hash"));
     assert_eq!(hash, schema_sha256(reordered).expect("hash"), "tables come before indexes in dump order");
     assert_ne!(hash, schema_sha256(schema_rows(&[("table", "a", "CREATE TABLE a(y)")])).expect("hash"));
+}
+
+#[test]
+fn exact_reals_are_decoded_into_power_of_two_products() {
+    assert_eq!(query::decode_exact_real("12.5".into()), Some("12.5".into()));
+    assert_eq!(
+        query::decode_exact_real("~*2 -1.5".into()),
+        Some(format!("(-1.5*{s}*{s})", s = query::REAL_SCALE))
+    );
+    assert_eq!(query::decode_exact_real("~/1 3.0e-20".into()), Some(format!("(3.0e-20/{})", query::REAL_SCALE)));
+    assert_eq!(query::decode_exact_real("~+1 1.0".into()), None);
+    assert_eq!(query::decode_exact_real("~*x 1.0".into()), None);
+    assert!(!query::exact_real_expr("c0").contains("inf"), "thresholds are finite literals");
 }
 
 #[test]

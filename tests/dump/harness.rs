@@ -61,15 +61,29 @@ pub fn run_query(conn: &Connection, sql: &str) -> Vec<Row> {
     out
 }
 
-/// Dumps the database at `path` with `options`, checking the memory bound
-/// after every step.
+/// The most columns of any table in the database.
+fn max_columns(conn: &Connection) -> usize {
+    conn.query_row(
+        "SELECT coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM sqlite_schema AS s, pragma_table_xinfo(s.name) \
+         WHERE s.type = 'table' GROUP BY s.name)",
+        [],
+        |r| r.get::<_, i64>(0),
+    )
+    .expect("column count") as usize
+}
+
+/// Dumps the database at `path` with `options`, checking after every step
+/// that the writer holds no more than a page plus one row: the page target,
+/// one more tuple and an open INSERT (each under the statement target), and
+/// an oversized row's literals (each under twice the statement target).
 pub fn dump_db(path: &Path, options: DumpOptions) -> DumpRun {
     let conn = open_d1_like(path);
     let mut dump = Dump::new(options).expect("valid options");
     let mut sql = Vec::new();
     let mut queries = Vec::new();
     let mut max_buffered = 0;
-    let bound = options.page_target_bytes + 2 * options.statement_target_bytes;
+    let target = options.statement_target_bytes;
+    let bound = options.page_target_bytes + 2 * target + max_columns(&conn) * (2 * target + 3);
     let summary = loop {
         let step = dump.step(&mut sql).unwrap_or_else(|e| panic!("dump failed: {e}"));
         max_buffered = max_buffered.max(dump.buffered_bytes());
