@@ -29,6 +29,8 @@ pub const RETENTION_MONTHLY: &str = "RETENTION_MONTHLY";
 pub const RETENTION_YEARLY: &str = "RETENTION_YEARLY";
 /// Variable: hours without a successful backup before `/health` says stale.
 pub const STALE_AFTER_HOURS: &str = "STALE_AFTER_HOURS";
+/// Variable: seconds after which a job's lock is considered abandoned.
+pub const LOCK_TTL_SECONDS: &str = "LOCK_TTL_SECONDS";
 /// Variable: `"true"` enables the `/v1/test/*` routes (benchmark and format interop; local test runs only).
 pub const ENABLE_TEST_ROUTES: &str = "ENABLE_TEST_ROUTES";
 /// Secret: the token for read routes.
@@ -47,6 +49,9 @@ pub const DEFAULT_RETENTION: RetentionCounts = RetentionCounts {
 };
 /// Default staleness threshold: a nightly backup plus two hours of slack.
 pub const DEFAULT_STALE_AFTER_HOURS: u32 = 26;
+/// Default lock expiry: a cron run's CPU limit; a crashed run blocks the
+/// next job at most this long.
+pub const DEFAULT_LOCK_TTL_SECONDS: u32 = 900;
 /// The shortest token accepted, so a placeholder like "changeme" is refused.
 pub const MIN_TOKEN_LENGTH: usize = 16;
 
@@ -77,6 +82,8 @@ pub struct Config {
     pub retention: RetentionCounts,
     /// `STALE_AFTER_HOURS`.
     pub stale_after_hours: u32,
+    /// `LOCK_TTL_SECONDS`.
+    pub lock_ttl_seconds: u32,
     /// `ENABLE_TEST_ROUTES`.
     pub test_routes: bool,
     /// `READ_TOKEN` and `ADMIN_TOKEN`.
@@ -119,6 +126,13 @@ impl Config {
             DEFAULT_STALE_AFTER_HOURS,
             1,
             MAX_STALE_AFTER_HOURS,
+        )?;
+        let lock_ttl_seconds = bounded_number(
+            LOCK_TTL_SECONDS,
+            present(LOCK_TTL_SECONDS),
+            DEFAULT_LOCK_TTL_SECONDS,
+            5,
+            24 * 3_600,
         )?;
         let test_routes = match present(ENABLE_TEST_ROUTES).as_deref().map(str::trim) {
             None | Some("false") => false,
@@ -166,6 +180,7 @@ impl Config {
             database_name,
             retention,
             stale_after_hours,
+            lock_ttl_seconds,
             test_routes,
             tokens,
             keyring,
@@ -244,6 +259,7 @@ mod tests {
         assert_eq!(config.database_name, "app-db");
         assert_eq!(config.retention, DEFAULT_RETENTION);
         assert_eq!(config.stale_after_hours, DEFAULT_STALE_AFTER_HOURS);
+        assert_eq!(config.lock_ttl_seconds, DEFAULT_LOCK_TTL_SECONDS);
         assert!(!config.test_routes);
         assert!(config.keyring.is_none());
         assert!(config.tokens.read.is_none() && config.tokens.admin.is_none());
@@ -282,7 +298,8 @@ mod tests {
 
     #[test]
     fn each_bad_value_names_its_variable() {
-        let cases: [(&str, &str); 9] = [
+        let cases: [(&str, &str); 10] = [
+            (LOCK_TTL_SECONDS, "1"),
             (ENVIRONMENT, "prod env"),
             (DATABASE_NAME, "db;drop"),
             (RETENTION_DAILY, "seven"),

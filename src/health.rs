@@ -17,6 +17,12 @@ pub struct RunRecord {
     pub finished_at: Timestamp,
     /// Whether it produced a complete, listed backup.
     pub succeeded: bool,
+    /// The backup id the run was taking.
+    #[serde(default)]
+    pub backup_id: Option<String>,
+    /// Why it failed (already free of secrets).
+    #[serde(default)]
+    pub error: Option<String>,
 }
 
 /// What `/health` knows about past runs.
@@ -118,6 +124,8 @@ mod tests {
         RunRecord {
             finished_at: Timestamp::from_millis(NOW.as_millis() - hours_ago * HOUR_MS),
             succeeded,
+            backup_id: None,
+            error: None,
         }
     }
 

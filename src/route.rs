@@ -12,6 +12,18 @@ use crate::error::ApiError;
 pub enum Route {
     /// `GET /health`.
     Health,
+    /// `GET /v1/backups?limit=&cursor=`: complete backups, newest first.
+    ListBackups,
+    /// `POST /v1/backups`: take a backup now.
+    CreateBackup,
+    /// `GET /v1/backups/{id}`: a backup's manifest.
+    GetBackup(String),
+    /// `DELETE /v1/backups/{id}[?force=true]`.
+    DeleteBackup(String),
+    /// `GET /v1/retention`: the retention plan, as a dry run.
+    Retention,
+    /// `GET /v1/status`: last runs, configuration summary, key ids.
+    Status,
     /// `POST /v1/test/encrypt?id=<backup id>`: the request body encrypted
     /// with the worker's current key (test routes only).
     TestEncrypt,
@@ -27,18 +39,30 @@ impl Route {
     /// Resolves `method` and `path` (without the query string).
     pub fn resolve(method: &str, path: &str) -> Result<Self, ApiError> {
         let segments: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
-        let (route, allowed) = match segments.as_slice() {
-            ["health"] => (Route::Health, "GET"),
-            ["v1", "test", "encrypt"] => (Route::TestEncrypt, "POST"),
-            ["v1", "test", "decrypt"] => (Route::TestDecrypt, "POST"),
-            ["v1", "test", "bench"] => (Route::TestBench, "POST"),
+        let (route, allowed) = match (segments.as_slice(), method) {
+            (["health"], _) => (Route::Health, "GET"),
+            (["v1", "backups"], "POST") => (Route::CreateBackup, "POST"),
+            (["v1", "backups"], _) => (Route::ListBackups, "GET"),
+            (["v1", "backups", id], "DELETE") if !id.is_empty() => (Route::DeleteBackup((*id).to_owned()), "DELETE"),
+            (["v1", "backups", id], _) if !id.is_empty() => (Route::GetBackup((*id).to_owned()), "GET"),
+            (["v1", "retention"], _) => (Route::Retention, "GET"),
+            (["v1", "status"], _) => (Route::Status, "GET"),
+            (["v1", "test", "encrypt"], _) => (Route::TestEncrypt, "POST"),
+            (["v1", "test", "decrypt"], _) => (Route::TestDecrypt, "POST"),
+            (["v1", "test", "bench"], _) => (Route::TestBench, "POST"),
             _ => {
                 return Err(ApiError::NotFound(format!(
                     "no route {path}; see the route table in README.md (GET /health, /v1/...)"
                 )))
             }
         };
-        if method == allowed || (method == "HEAD" && allowed == "GET") {
+        let allowed = match route {
+            Route::ListBackups | Route::CreateBackup => "GET, POST",
+            Route::GetBackup(_) | Route::DeleteBackup(_) => "GET, DELETE",
+            _ => allowed,
+        };
+        let accepted = allowed.split(", ").any(|m| m == method) || (method == "HEAD" && allowed.contains("GET"));
+        if accepted {
             Ok(route)
         } else {
             Err(ApiError::MethodNotAllowed {
@@ -58,6 +82,8 @@ impl Route {
     pub fn access(&self) -> Access {
         match self {
             Route::Health => Access::Public,
+            Route::ListBackups | Route::GetBackup(_) | Route::Retention | Route::Status => Access::Read,
+            Route::CreateBackup | Route::DeleteBackup(_) => Access::Admin,
             Route::TestEncrypt | Route::TestDecrypt | Route::TestBench => Access::Admin,
         }
     }
@@ -72,6 +98,12 @@ mod tests {
         assert_eq!(Route::resolve("GET", "/health"), Ok(Route::Health));
         assert_eq!(Route::resolve("GET", "/health/"), Ok(Route::Health));
         assert_eq!(Route::resolve("HEAD", "/health"), Ok(Route::Health));
+        assert_eq!(Route::resolve("GET", "/v1/backups"), Ok(Route::ListBackups));
+        assert_eq!(Route::resolve("POST", "/v1/backups/"), Ok(Route::CreateBackup));
+        assert_eq!(Route::resolve("GET", "/v1/backups/abc"), Ok(Route::GetBackup("abc".into())));
+        assert_eq!(Route::resolve("DELETE", "/v1/backups/abc"), Ok(Route::DeleteBackup("abc".into())));
+        assert_eq!(Route::resolve("GET", "/v1/retention"), Ok(Route::Retention));
+        assert_eq!(Route::resolve("GET", "/v1/status"), Ok(Route::Status));
         assert_eq!(Route::resolve("POST", "/v1/test/encrypt"), Ok(Route::TestEncrypt));
         assert_eq!(Route::resolve("POST", "/v1/test/decrypt"), Ok(Route::TestDecrypt));
         assert_eq!(Route::resolve("POST", "/v1/test/bench"), Ok(Route::TestBench));
@@ -85,10 +117,23 @@ mod tests {
     }
 
     #[test]
-    fn wrong_methods_are_405_and_name_the_allowed_one() {
+    fn wrong_methods_are_405_and_name_the_allowed_ones() {
         let error = Route::resolve("POST", "/health").unwrap_err();
         assert_eq!(error.status(), 405);
         assert!(error.to_string().contains("GET"));
+        let error = Route::resolve("PUT", "/v1/backups/abc").unwrap_err();
+        assert_eq!(error.status(), 405);
+        assert!(error.to_string().contains("GET, DELETE"), "{error}");
+        assert_eq!(Route::resolve("DELETE", "/v1/backups").unwrap_err().status(), 405);
+    }
+
+    #[test]
+    fn write_routes_need_admin_and_read_routes_the_read_token() {
+        assert_eq!(Route::CreateBackup.access(), Access::Admin);
+        assert_eq!(Route::DeleteBackup("x".into()).access(), Access::Admin);
+        for route in [Route::ListBackups, Route::GetBackup("x".into()), Route::Retention, Route::Status] {
+            assert_eq!(route.access(), Access::Read, "{route:?}");
+        }
     }
 
     #[test]

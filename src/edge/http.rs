@@ -1,11 +1,13 @@
 //! The fetch entry point: resolve the route, load the configuration,
 //! authorize, dispatch, and turn every [`ApiError`] into the contract's JSON.
 
-use super::{env, log, respond, state, test_routes};
+use super::r2::R2Store;
+use super::{api, env, log, respond, test_routes};
 use crate::auth;
 use crate::config::{Config, ConfigError, DEFAULT_STALE_AFTER_HOURS};
 use crate::error::ApiError;
 use crate::health::HealthReport;
+use crate::jobs::runner::load_history;
 use crate::route::Route;
 use serde_json::json;
 use worker::{Env, Request, Response};
@@ -52,6 +54,12 @@ async fn dispatch(req: &mut Request, env: &Env, method: &str, path: &str) -> Res
     auth::authorize(route.access(), authorization.as_deref(), &config.tokens)?;
     match route {
         Route::Health => health(env, &config).await,
+        Route::ListBackups => api::list_backups(req, env).await,
+        Route::CreateBackup => api::create_backup(req, env, &config).await,
+        Route::GetBackup(id) => api::get_backup(env, &id).await,
+        Route::DeleteBackup(id) => api::delete_backup(req, env, &config, &id).await,
+        Route::Retention => api::retention(env, &config).await,
+        Route::Status => api::status(env, &config).await,
         Route::TestEncrypt => test_routes::encrypt(req, &config).await,
         Route::TestDecrypt => test_routes::decrypt(req, &config).await,
         Route::TestBench => test_routes::bench(req, &config),
@@ -60,7 +68,10 @@ async fn dispatch(req: &mut Request, env: &Env, method: &str, path: &str) -> Res
 
 async fn health(env: &Env, config: &Config) -> Result<Response, ApiError> {
     let history = match env::backups_bucket(env) {
-        Ok(bucket) => state::load_history(&bucket).await,
+        Ok(bucket) => load_history(&R2Store::new(bucket)).await.map_err(|error| {
+            log::event("error", "history_read_failed", json!({ "detail": error.to_string() }));
+            ApiError::internal("reading the run history")
+        }),
         Err(error) => Err(error),
     };
     let report = match history {

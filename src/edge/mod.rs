@@ -1,11 +1,17 @@
 //! The edges: everything that calls the `worker` crate. Each module is thin;
 //! decisions live in the pure core (`crate::route`, `crate::auth`,
-//! `crate::config`, `crate::health`, `crate::format`), which is tested natively.
+//! `crate::config`, `crate::health`, `crate::format`, `crate::jobs`), which
+//! is tested natively.
 
 pub mod http;
 pub mod log;
 pub mod scheduled;
+mod alert;
+mod api;
+mod backup_run;
+mod d1;
 mod env;
+mod memory;
+mod r2;
 mod respond;
-mod state;
 mod test_routes;

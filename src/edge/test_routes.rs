@@ -6,6 +6,7 @@
 //! mode (the same work without cryptography) is the baseline it subtracts.
 
 use super::http::built;
+use super::memory::wasm_memory_bytes;
 use super::respond;
 use crate::config::Config;
 use crate::error::ApiError;
@@ -160,16 +161,4 @@ fn sql_like_mebibyte() -> Vec<u8> {
     }
     out.truncate(MIB);
     out
-}
-
-/// The wasm linear memory's size: it only grows, so it is the peak.
-fn wasm_memory_bytes() -> u64 {
-    #[cfg(target_arch = "wasm32")]
-    {
-        core::arch::wasm32::memory_size(0) as u64 * 65_536
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        0
-    }
 }

@@ -19,6 +19,8 @@ const run = promisify(execFile);
 export const ROOT = path.resolve(import.meta.dirname, '..', '..');
 export const WRANGLER = path.join(ROOT, 'node_modules', '.bin', 'wrangler');
 export const CLI = path.join(ROOT, 'target', 'release', 'd1-vault');
+/** The local R2 bucket of wrangler.toml's top-level configuration. */
+export const BUCKET = 'd1-vault-demo-backups';
 
 /** Test-only secrets. The key is a fixed test key, never used anywhere else. */
 export const TEST_SECRETS = Object.freeze({
@@ -152,6 +154,28 @@ export class Worker {
     return wrangler(['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', this.stateDir]);
   }
 
+  /** `wrangler r2 object get` of `key` from the local bucket into `file`. */
+  async r2Get(key, file) {
+    return wrangler(['r2', 'object', 'get', `${BUCKET}/${key}`, '--local', '--persist-to', this.stateDir, '--file', file]);
+  }
+
+  /** `wrangler r2 object put` of `file` to `key` in the local bucket. */
+  async r2Put(key, file) {
+    return wrangler(['r2', 'object', 'put', `${BUCKET}/${key}`, '--local', '--persist-to', this.stateDir, '--file', file]);
+  }
+
+  /** Every key in the local bucket, read with sqlite3 from the R2 simulator's own index. */
+  async r2Keys() {
+    const dir = path.join(this.stateDir, 'v3', 'r2', 'miniflare-R2BucketObject');
+    if (!existsSync(dir)) return [];
+    const keys = [];
+    for (const file of (await readdir(dir)).filter((f) => f.endsWith('.sqlite') && f !== 'metadata.sqlite')) {
+      const out = await sqlite3(path.join(dir, file), 'SELECT key FROM _mf_objects ORDER BY key');
+      keys.push(...out.split('\n').filter(Boolean));
+    }
+    return keys.sort();
+  }
+
   /** The local D1 database's SQLite file. */
   async sqliteFile() {
     const dir = path.join(this.stateDir, 'v3', 'd1', 'miniflare-D1DatabaseObject');
@@ -160,12 +184,15 @@ export class Worker {
     return path.join(dir, files[0]);
   }
 
-  /** Stops the worker (SIGINT to its process group; SIGKILL after 10 s) and removes its state. */
-  async stop({ keepState = false } = {}) {
+  /**
+   * Stops the worker (SIGINT to its process group, SIGKILL after 10 s; or
+   * `signal: 'SIGKILL'` at once, to simulate a crash) and removes its state.
+   */
+  async stop({ keepState = false, signal = 'SIGINT' } = {}) {
     if (this.child.exitCode === null && this.child.signalCode === null) {
       const exited = new Promise((resolve) => this.child.once('exit', resolve));
       try {
-        process.kill(-this.child.pid, 'SIGINT');
+        process.kill(-this.child.pid, signal);
       } catch {
         // already gone
       }
@@ -239,6 +266,62 @@ export async function startWorker({ vars = { ...TEST_SECRETS, ENABLE_TEST_ROUTES
   }
   await worker.stop({ keepState: true });
   throw new Error(`wrangler dev did not answer within 90 s:\n${worker.logs().slice(-4000)}`);
+}
+
+/**
+ * `sqlite3 .dump` of a database, for comparing an original with its copy.
+ * Left out: FTS5 shadow tables' rows (their bytes depend on the insertion
+ * history; the FTS content itself is compared separately) and D1's own
+ * `_cf_*` tables.
+ */
+export async function comparableDump(file) {
+  const dump = await sqlite3(file, '.dump');
+  return dump
+    .split('\n')
+    .filter((line) => !/^INSERT INTO "?[^"( ]+_fts_(data|idx|content|docsize|config)"?/.test(line))
+    .filter((line) => !/_cf_/.test(line))
+    .join('\n');
+}
+
+/**
+ * Splits SQL text into statements on `;` outside quotes and comments, and
+ * inside trigger bodies only at their END: an independent reader, to check
+ * the dump's statement sizes.
+ */
+export function splitStatements(sql) {
+  const statements = [];
+  let start = 0;
+  let depth = 0;
+  let i = 0;
+  while (i < sql.length) {
+    const c = sql[i];
+    if (c === "'" || c === '"' || c === '`') {
+      const end = sql.indexOf(c, i + 1);
+      i = end < 0 ? sql.length : end + 1;
+      while (sql[i] === c) i = sql.indexOf(c, i + 1) + 1;
+      continue;
+    }
+    if (c === '-' && sql[i + 1] === '-') {
+      const end = sql.indexOf('\n', i);
+      i = end < 0 ? sql.length : end;
+      continue;
+    }
+    const word = /^[A-Za-z_]+/.exec(sql.slice(i, i + 8));
+    if (word && (i === 0 || !/[A-Za-z0-9_]/.test(sql[i - 1]))) {
+      const upper = word[0].toUpperCase();
+      if (upper === 'BEGIN' && /CREATE\s+(TEMP\s+|TEMPORARY\s+)?TRIGGER/i.test(sql.slice(start, i))) depth += 1;
+      if (upper === 'END' && depth > 0) depth -= 1;
+      i += word[0].length;
+      continue;
+    }
+    if (c === ';' && depth === 0) {
+      statements.push(sql.slice(start, i + 1).trim());
+      start = i + 1;
+    }
+    i += 1;
+  }
+  if (sql.slice(start).trim()) statements.push(sql.slice(start).trim());
+  return statements;
 }
 
 /** A fresh temporary directory for a test's files. */

@@ -1,0 +1,203 @@
+//! The backup routes of the API: thin handlers over the jobs.
+
+use super::backup_run::{self, RunFailure, RunSpec, WORKER_VERSION};
+use super::http::built;
+use super::r2::R2Store;
+use super::{env, log, respond};
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::format::BackupId;
+use crate::health::HealthReport;
+use crate::jobs::store::EdgeError;
+use crate::jobs::{lock, prune, runner};
+use crate::retention::{BackupKind, RetentionPolicy};
+use serde::Deserialize;
+use serde_json::json;
+use worker::{Env, Request, Response};
+
+const DEFAULT_PAGE: usize = 50;
+const MAX_PAGE: usize = 1_000;
+const MAX_NOTE_CHARS: usize = 500;
+
+/// The optional body of `POST /v1/backups`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateBackupBody {
+    #[serde(default)]
+    pin: bool,
+    #[serde(default)]
+    note: Option<String>,
+}
+
+/// `POST /v1/backups`: 201 with the manifest.
+pub async fn create_backup(req: &mut Request, env: &Env, config: &Config) -> Result<Response, ApiError> {
+    let text = req
+        .text()
+        .await
+        .map_err(|_| ApiError::BadRequest("the request body could not be read".into()))?;
+    let body: CreateBackupBody = if text.trim().is_empty() {
+        CreateBackupBody::default()
+    } else {
+        serde_json::from_str(&text).map_err(|e| {
+            ApiError::BadRequest(format!(
+                "the body must be JSON like {{\"pin\": true, \"note\": \"before migration 12\"}}: {e}"
+            ))
+        })?
+    };
+    if body.note.as_ref().is_some_and(|note| note.chars().count() > MAX_NOTE_CHARS) {
+        return Err(ApiError::BadRequest(format!("note is longer than {MAX_NOTE_CHARS} characters")));
+    }
+    let spec = RunSpec {
+        kind: BackupKind::Manual,
+        pinned: body.pin,
+        note: body.note,
+        created_at: env::now(),
+        prune: false,
+    };
+    match backup_run::run(env, config, spec).await {
+        Ok(outcome) => built(respond::json(201, &outcome.manifest)),
+        Err(RunFailure::Locked(message)) => Err(ApiError::Conflict(message)),
+        Err(RunFailure::Failed(error)) => Err(error),
+    }
+}
+
+/// `GET /v1/backups?limit=&cursor=`: newest first; `next_cursor` continues.
+pub async fn list_backups(req: &Request, env: &Env) -> Result<Response, ApiError> {
+    let mut limit = DEFAULT_PAGE;
+    let mut cursor = None;
+    for (name, value) in query_pairs(req)? {
+        match name.as_str() {
+            "limit" => {
+                limit = value
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=MAX_PAGE).contains(n))
+                    .ok_or_else(|| ApiError::BadRequest(format!("limit must be 1 to {MAX_PAGE}")))?
+            }
+            "cursor" => cursor = Some(value),
+            _ => {}
+        }
+    }
+    let store = store(env)?;
+    let all = prune::list_backups(&store).await.map_err(edge_failed)?;
+    let after_cursor: Vec<_> = all
+        .into_iter()
+        .filter(|entry| cursor.as_ref().is_none_or(|c| entry.id.as_str() < c.as_str()))
+        .collect();
+    let more = after_cursor.len() > limit;
+    let page: Vec<_> = after_cursor.into_iter().take(limit).collect();
+    let next_cursor = if more { page.last().map(|entry| entry.id.clone()) } else { None };
+    built(respond::json(200, &json!({ "backups": page, "next_cursor": next_cursor })))
+}
+
+/// `GET /v1/backups/{id}`: the manifest.
+pub async fn get_backup(env: &Env, id: &str) -> Result<Response, ApiError> {
+    let id = parse_id(id)?;
+    let manifest = prune::get_manifest(&store(env)?, id.as_str())
+        .await
+        .map_err(edge_failed)?
+        .ok_or_else(|| no_such_backup(id.as_str()))?;
+    built(respond::json(200, &manifest))
+}
+
+/// `DELETE /v1/backups/{id}[?force=true]`: pinned backups need `force`.
+pub async fn delete_backup(req: &Request, env: &Env, config: &Config, id: &str) -> Result<Response, ApiError> {
+    let id = parse_id(id)?;
+    let force = query_pairs(req)?
+        .iter()
+        .any(|(name, value)| name == "force" && value == "true");
+    let store = store(env)?;
+    let manifest = prune::get_manifest(&store, id.as_str())
+        .await
+        .map_err(edge_failed)?
+        .ok_or_else(|| no_such_backup(id.as_str()))?;
+    if manifest.pinned && !force {
+        return Err(ApiError::Conflict(format!(
+            "backup {} is pinned; delete it with ?force=true if you are sure",
+            id.as_str()
+        )));
+    }
+    let lock_ttl_ms = i64::from(config.lock_ttl_seconds) * 1_000;
+    let held = lock::acquire(&store, "delete", id.as_str(), env::now(), lock_ttl_ms)
+        .await
+        .map_err(|error| match error {
+            lock::LockError::Held(_) => ApiError::Conflict(error.to_string()),
+            lock::LockError::Store(error) => edge_failed(error),
+        })?;
+    let deleted = prune::delete_backup(&store, id.as_str()).await;
+    let released = lock::release(&store, &held).await;
+    deleted.map_err(edge_failed)?;
+    released.map_err(edge_failed)?;
+    log::event("info", "backup_deleted", json!({ "id": id.as_str(), "forced": force }));
+    built(respond::json(200, &json!({ "deleted": id.as_str() })))
+}
+
+/// `GET /v1/retention`: what pruning would keep and remove now, and why.
+pub async fn retention(env: &Env, config: &Config) -> Result<Response, ApiError> {
+    let plan = prune::plan(&store(env)?, config.retention, env::now())
+        .await
+        .map_err(edge_failed)?;
+    built(respond::json(200, &plan))
+}
+
+/// `GET /v1/status`: last runs, configuration summary (no secrets), key ids.
+pub async fn status(env: &Env, config: &Config) -> Result<Response, ApiError> {
+    let store = store(env)?;
+    let history = runner::load_history(&store).await.map_err(edge_failed)?;
+    let backups = prune::list_backups(&store).await.map_err(edge_failed)?;
+    let held = lock::current(&store).await.map_err(edge_failed)?;
+    let now = env::now();
+    let keys = config.keyring.as_ref().map(|keyring| {
+        let ids: Vec<String> = keyring.ids().iter().map(ToString::to_string).collect();
+        json!({ "current": ids.first(), "previous": ids.get(1..) })
+    });
+    let body = json!({
+        "environment": config.environment,
+        "database": config.database_name,
+        "worker_version": WORKER_VERSION,
+        "now": now,
+        "health": HealthReport::assess(&history, config.stale_after_hours, now),
+        "history": history,
+        "lock": held,
+        "backups": {
+            "count": backups.len(),
+            "pinned": backups.iter().filter(|b| b.pinned).count(),
+            "total_bytes": backups.iter().map(|b| b.bytes).sum::<u64>(),
+            "newest": backups.first().map(|b| &b.id),
+            "oldest": backups.last().map(|b| &b.id),
+        },
+        "configuration": {
+            "retention": RetentionPolicy::new(config.retention),
+            "stale_after_hours": config.stale_after_hours,
+            "encryption_keys": keys,
+            "read_token_set": config.tokens.read.is_some(),
+            "admin_token_set": config.tokens.admin.is_some(),
+            "alert_webhook_set": config.alert_webhook_url.is_some(),
+        },
+    });
+    built(respond::json(200, &body))
+}
+
+fn store(env: &Env) -> Result<R2Store, ApiError> {
+    env::backups_bucket(env).map(R2Store::new)
+}
+
+fn parse_id(id: &str) -> Result<BackupId, ApiError> {
+    BackupId::parse(id).map_err(|error| ApiError::BadRequest(format!("{id:?} is not a backup id: {error}")))
+}
+
+fn no_such_backup(id: &str) -> ApiError {
+    ApiError::NotFound(format!("no backup {id}; list the backups with GET /v1/backups"))
+}
+
+fn query_pairs(req: &Request) -> Result<Vec<(String, String)>, ApiError> {
+    let url = req
+        .url()
+        .map_err(|_| ApiError::BadRequest("the request URL is malformed".into()))?;
+    Ok(url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
+}
+
+fn edge_failed(error: EdgeError) -> ApiError {
+    log::event("error", "edge_failed", json!({ "operation": error.operation, "detail": error.detail }));
+    ApiError::internal(error.operation)
+}

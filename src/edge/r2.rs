@@ -1,0 +1,154 @@
+//! The R2 edge: the backup bucket behind the `BACKUPS` binding.
+
+use crate::jobs::store::{EdgeError, ListPage, ListedObject, ObjectStore, PartUpload, StoredObject};
+use std::collections::HashMap;
+use worker::{Bucket, Conditional, Include, MultipartUpload, UploadedPart};
+
+/// The backup bucket.
+pub struct R2Store {
+    bucket: Bucket,
+}
+
+impl R2Store {
+    /// A store over `bucket`.
+    pub fn new(bucket: Bucket) -> Self {
+        Self { bucket }
+    }
+
+    async fn put_conditionally(&self, key: &str, body: Vec<u8>, only_if: Conditional) -> Result<bool, EdgeError> {
+        let written = self
+            .bucket
+            .put(key, body)
+            .only_if(only_if)
+            .execute()
+            .await
+            .map_err(|e| EdgeError::new(format!("R2 conditional put {key}"), e))?;
+        Ok(written.is_some())
+    }
+}
+
+/// A multipart upload in R2; parts are numbered from 1 in upload order.
+pub struct R2Upload {
+    key: String,
+    upload: MultipartUpload,
+    parts: Vec<UploadedPart>,
+}
+
+impl PartUpload for R2Upload {
+    async fn upload_part(&mut self, bytes: Vec<u8>) -> Result<(), EdgeError> {
+        let number = u16::try_from(self.parts.len() + 1)
+            .map_err(|_| EdgeError::new(format!("R2 upload part {}", self.key), "too many parts"))?;
+        let part = self
+            .upload
+            .upload_part(number, bytes)
+            .await
+            .map_err(|e| EdgeError::new(format!("R2 upload part {number} of {}", self.key), e))?;
+        self.parts.push(part);
+        Ok(())
+    }
+
+    async fn complete(self) -> Result<(), EdgeError> {
+        let key = self.key;
+        self.upload
+            .complete(self.parts)
+            .await
+            .map(|_| ())
+            .map_err(|e| EdgeError::new(format!("R2 complete upload {key}"), e))
+    }
+
+    async fn abort(self) -> Result<(), EdgeError> {
+        self.upload
+            .abort()
+            .await
+            .map_err(|e| EdgeError::new(format!("R2 abort upload {}", self.key), e))
+    }
+}
+
+impl ObjectStore for R2Store {
+    type Upload = R2Upload;
+
+    async fn start_upload(&self, key: &str) -> Result<R2Upload, EdgeError> {
+        let upload = self
+            .bucket
+            .create_multipart_upload(key)
+            .execute()
+            .await
+            .map_err(|e| EdgeError::new(format!("R2 start upload {key}"), e))?;
+        Ok(R2Upload {
+            key: key.to_owned(),
+            upload,
+            parts: Vec::new(),
+        })
+    }
+
+    async fn put(&self, key: &str, body: Vec<u8>, metadata: &[(&str, String)]) -> Result<(), EdgeError> {
+        let metadata: HashMap<String, String> = metadata.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect();
+        self.bucket
+            .put(key, body)
+            .custom_metadata(metadata)
+            .execute()
+            .await
+            .map(|_| ())
+            .map_err(|e| EdgeError::new(format!("R2 put {key}"), e))
+    }
+
+    async fn create(&self, key: &str, body: Vec<u8>) -> Result<bool, EdgeError> {
+        let only_if = Conditional {
+            etag_does_not_match: Some("*".into()),
+            ..Conditional::default()
+        };
+        self.put_conditionally(key, body, only_if).await
+    }
+
+    async fn replace(&self, key: &str, body: Vec<u8>, etag: &str) -> Result<bool, EdgeError> {
+        let only_if = Conditional {
+            etag_matches: Some(etag.to_owned()),
+            ..Conditional::default()
+        };
+        self.put_conditionally(key, body, only_if).await
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<StoredObject>, EdgeError> {
+        let fail = |e: worker::Error| EdgeError::new(format!("R2 get {key}"), e);
+        let Some(object) = self.bucket.get(key).execute().await.map_err(fail)? else {
+            return Ok(None);
+        };
+        let etag = object.etag();
+        let body = match object.body() {
+            Some(body) => body.bytes().await.map_err(fail)?,
+            None => Vec::new(),
+        };
+        Ok(Some(StoredObject { body, etag }))
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), EdgeError> {
+        self.bucket
+            .delete(key)
+            .await
+            .map_err(|e| EdgeError::new(format!("R2 delete {key}"), e))
+    }
+
+    async fn list(&self, prefix: &str, cursor: Option<&str>) -> Result<ListPage, EdgeError> {
+        let mut request = self.bucket.list().prefix(prefix).include(vec![Include::CustomMetadata]);
+        if let Some(cursor) = cursor {
+            request = request.cursor(cursor);
+        }
+        let listed = request
+            .execute()
+            .await
+            .map_err(|e| EdgeError::new(format!("R2 list {prefix}"), e))?;
+        let objects = listed
+            .objects()
+            .into_iter()
+            .map(|object| ListedObject {
+                key: object.key(),
+                size: object.size(),
+                metadata: object.custom_metadata().unwrap_or_default(),
+            })
+            .collect();
+        Ok(ListPage {
+            objects,
+            cursor: if listed.truncated() { listed.cursor() } else { None },
+        })
+    }
+}

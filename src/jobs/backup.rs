@@ -1,0 +1,352 @@
+//! Taking one backup: dump → encrypt → multipart upload → manifest.
+//!
+//! Everything streams: the dump writer emits SQL a page at a time, the
+//! encryptor turns it into ciphertext as it comes, and ciphertext leaves in
+//! parts of exactly [`PART_SIZE`] bytes (R2 requires equal non-final parts),
+//! so memory is bounded by one part plus one page whatever the database's
+//! size. The manifest is written last, after the object is complete; any
+//! failure before that aborts the upload, and a failure writing the manifest
+//! deletes the object, so a failed backup never leaves a listed half-backup.
+
+use super::store::{EdgeError, ObjectStore, PartUpload, SqlReader};
+use crate::dump::{Dump, DumpError, DumpOptions, DumpSummary, Step};
+use crate::format::keys::MasterKey;
+use crate::format::{BackupId, BackupIdError, EncryptSummary, Encryptor, DEFAULT_CHUNK_SIZE};
+use crate::layout::{manifest_key, object_key};
+use crate::manifest::{
+    Digests, Encryption, Manifest, Snapshot, StatementStats, TableEntry, CIPHER, LISTING_METADATA_KEY, MANIFEST_VERSION,
+};
+use crate::retention::BackupKind;
+use crate::time::Timestamp;
+
+/// Bytes per multipart part: R2 needs 5 MiB at least; 8 MiB × 10,000 parts
+/// is 80 GB, far above D1's 10 GB.
+pub const PART_SIZE: usize = 8 * 1024 * 1024;
+/// R2's limit on parts per upload.
+pub const MAX_PARTS: usize = 10_000;
+/// The query that counts foreign-key violations at backup time.
+pub const FOREIGN_KEY_CHECK_QUERY: &str = "SELECT CAST(count(*) AS TEXT) FROM pragma_foreign_key_check";
+
+/// What the backup is of, and with which key.
+#[derive(Debug, Clone, Copy)]
+pub struct BackupSettings<'a> {
+    /// `ENVIRONMENT`.
+    pub environment: &'a str,
+    /// `DATABASE_NAME`.
+    pub database: &'a str,
+    /// The current master key.
+    pub key: &'a MasterKey,
+    /// This worker's version.
+    pub worker_version: &'a str,
+}
+
+/// One backup to take.
+#[derive(Debug, Clone)]
+pub struct BackupRequest {
+    /// Its id (see [`crate::layout::new_backup_id`]).
+    pub id: String,
+    /// Why it is taken.
+    pub kind: BackupKind,
+    /// Whether to pin it.
+    pub pinned: bool,
+    /// An operator's note.
+    pub note: Option<String>,
+    /// The time it stands for (a scheduled run's scheduled time).
+    pub created_at: Timestamp,
+    /// A fresh random salt.
+    pub salt: [u8; 32],
+}
+
+/// Why a backup failed; nothing of it is listed afterwards.
+#[derive(Debug, thiserror::Error)]
+pub enum BackupError {
+    /// The id is not a valid backup id.
+    #[error("invalid backup id: {0}")]
+    InvalidId(#[from] BackupIdError),
+    /// A query against D1 failed.
+    #[error("reading the database failed: {0}")]
+    Database(EdgeError),
+    /// The database holds something the dump cannot represent faithfully.
+    #[error("the database cannot be dumped: {0}")]
+    Dump(#[from] DumpError),
+    /// Writing to R2 failed.
+    #[error("writing the backup to R2 failed: {0}")]
+    Store(EdgeError),
+    /// The object would exceed R2's multipart limits.
+    #[error("the backup would need more than {MAX_PARTS} parts of {PART_SIZE} bytes")]
+    TooLarge,
+}
+
+/// Takes one backup of `db` into `store`; returns its manifest once listed.
+/// `clock` measures the duration (the Workers clock advances on I/O).
+pub async fn take_backup(
+    db: &impl SqlReader,
+    store: &impl ObjectStore,
+    settings: BackupSettings<'_>,
+    request: &BackupRequest,
+    clock: impl Fn() -> Timestamp,
+) -> Result<Manifest, BackupError> {
+    let started = clock();
+    let backup_id = BackupId::parse(&request.id)?;
+    let key = object_key(&request.id);
+    let violations = count_foreign_key_violations(db).await?;
+    let mut upload = store.start_upload(&key).await.map_err(BackupError::Store)?;
+    let (dump, encrypted) = match stream(db, &mut upload, settings.key, &backup_id, request.salt).await {
+        Ok(done) => done,
+        Err(error) => {
+            let _ = upload.abort().await;
+            return Err(error);
+        }
+    };
+    upload.complete().await.map_err(BackupError::Store)?;
+
+    let manifest = Manifest {
+        manifest_version: MANIFEST_VERSION,
+        id: request.id.clone(),
+        created_at: request.created_at,
+        duration_ms: clock().as_millis().saturating_sub(started.as_millis()).max(0) as u64,
+        kind: request.kind,
+        environment: settings.environment.to_owned(),
+        database: settings.database.to_owned(),
+        pinned: request.pinned,
+        note: request.note.clone(),
+        worker_version: settings.worker_version.to_owned(),
+        object_key: key.clone(),
+        encryption: Encryption {
+            key_id: encrypted.key_id.to_string(),
+            cipher: CIPHER.to_owned(),
+            chunk_size: DEFAULT_CHUNK_SIZE,
+        },
+        plaintext: Digests {
+            bytes: encrypted.plaintext_bytes,
+            sha256: encrypted.plaintext_sha256.to_string(),
+        },
+        ciphertext: Digests {
+            bytes: encrypted.ciphertext_bytes,
+            sha256: encrypted.ciphertext_sha256.to_string(),
+        },
+        snapshot: Snapshot {
+            consistent: false,
+            detail: "read table by table in pages (ORDER BY rowid or primary key); each page is consistent, \
+                     writes during the backup may be partly included"
+                .into(),
+        },
+        tables: dump
+            .tables
+            .iter()
+            .map(|table| TableEntry {
+                name: table.name.clone(),
+                kind: serde_json::to_value(table.kind)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                rows: table.rows,
+            })
+            .collect(),
+        indexes: dump.indexes.clone(),
+        views: dump.views.clone(),
+        triggers: dump.triggers.clone(),
+        schema_hash: dump.schema_sha256.clone(),
+        foreign_key_violations: violations,
+        statements: StatementStats {
+            count: dump.statements,
+            largest_bytes: dump.largest_statement_bytes as u64,
+        },
+    };
+    let written = write_manifest(store, &manifest).await;
+    if let Err(error) = written {
+        let _ = store.delete(&key).await;
+        return Err(BackupError::Store(error));
+    }
+    Ok(manifest)
+}
+
+/// Writes `manifest` with its listing entry as custom metadata.
+pub async fn write_manifest(store: &impl ObjectStore, manifest: &Manifest) -> Result<(), EdgeError> {
+    let body = serde_json::to_vec_pretty(manifest).map_err(|e| EdgeError::new("encode manifest", e))?;
+    let listing = serde_json::to_string(&manifest.listing()).map_err(|e| EdgeError::new("encode listing", e))?;
+    store
+        .put(&manifest_key(&manifest.id), body, &[(LISTING_METADATA_KEY, listing)])
+        .await
+}
+
+async fn count_foreign_key_violations(db: &impl SqlReader) -> Result<u64, BackupError> {
+    let rows = db.query(FOREIGN_KEY_CHECK_QUERY).await.map_err(BackupError::Database)?;
+    rows.first()
+        .and_then(|row| row.first())
+        .and_then(|value| value.as_deref())
+        .and_then(|text| text.parse().ok())
+        .ok_or_else(|| BackupError::Database(EdgeError::new(FOREIGN_KEY_CHECK_QUERY, "no count returned")))
+}
+
+async fn stream(
+    db: &impl SqlReader,
+    upload: &mut impl PartUpload,
+    key: &MasterKey,
+    backup_id: &BackupId,
+    salt: [u8; 32],
+) -> Result<(DumpSummary, EncryptSummary), BackupError> {
+    let mut dump = Dump::new(DumpOptions::default())?;
+    let mut encryptor = Encryptor::new(key, backup_id, salt);
+    let mut sql = Vec::new();
+    let mut pending = Vec::with_capacity(PART_SIZE + DEFAULT_CHUNK_SIZE as usize * 2);
+    let mut parts = 0usize;
+    let summary = loop {
+        let step = dump.step(&mut sql)?;
+        encryptor.update(&sql, &mut pending);
+        sql.clear();
+        while pending.len() >= PART_SIZE {
+            let rest = pending.split_off(PART_SIZE);
+            send_part(upload, std::mem::replace(&mut pending, rest), &mut parts).await?;
+        }
+        match step {
+            Step::Query(query) => {
+                let rows = db.query(&query.sql).await.map_err(|error| {
+                    BackupError::Database(EdgeError::new(format!("{} ({})", error.operation, query.context), error.detail))
+                })?;
+                dump.accept(rows)?;
+            }
+            Step::Done(summary) => break summary,
+        }
+    };
+    let encrypted = encryptor.finish(&mut pending);
+    while pending.len() > PART_SIZE {
+        let rest = pending.split_off(PART_SIZE);
+        send_part(upload, std::mem::replace(&mut pending, rest), &mut parts).await?;
+    }
+    if !pending.is_empty() {
+        send_part(upload, pending, &mut parts).await?;
+    }
+    Ok((summary, encrypted))
+}
+
+async fn send_part(upload: &mut impl PartUpload, bytes: Vec<u8>, parts: &mut usize) -> Result<(), BackupError> {
+    *parts += 1;
+    if *parts > MAX_PARTS {
+        return Err(BackupError::TooLarge);
+    }
+    upload.upload_part(bytes).await.map_err(BackupError::Store)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::keys::Keyring;
+    use crate::format::Decryptor;
+    use crate::jobs::testing::{block_on, MemoryStore, SqliteReader};
+    use crate::layout::MANIFEST_PREFIX;
+
+    const KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+    const T0: Timestamp = Timestamp::from_millis(1_795_226_400_000);
+
+    fn database() -> SqliteReader {
+        let connection = rusqlite::Connection::open_in_memory().unwrap();
+        connection
+            .execute_batch(
+                "CREATE TABLE parent(id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+                 CREATE TABLE child(id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent(id), body BLOB);
+                 CREATE INDEX child_parent ON child(parent_id);
+                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500)
+                 INSERT INTO parent SELECT i, 'parent ' || i || ' ''quoted''' FROM n;
+                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
+                 INSERT INTO child SELECT i, 1 + i % 500, zeroblob(i % 4000) FROM n;",
+            )
+            .unwrap();
+        SqliteReader::new(connection)
+    }
+
+    fn request(id: &str) -> BackupRequest {
+        BackupRequest {
+            id: id.into(),
+            kind: BackupKind::Manual,
+            pinned: false,
+            note: Some("test".into()),
+            created_at: T0,
+            salt: [7; 32],
+        }
+    }
+
+    fn settings(key: &MasterKey) -> BackupSettings<'_> {
+        BackupSettings {
+            environment: "test",
+            database: "app",
+            key,
+            worker_version: "0.0.0",
+        }
+    }
+
+    #[test]
+    fn a_backup_is_an_object_that_decrypts_to_what_its_manifest_says() {
+        let key = MasterKey::from_hex(KEY).unwrap();
+        let store = MemoryStore::default();
+        let manifest = block_on(take_backup(&database(), &store, settings(&key), &request("b1"), || T0)).unwrap();
+        assert_eq!(store.keys(), vec![object_key("b1"), manifest_key("b1")]);
+        assert!(store.open_uploads.borrow().is_empty());
+        let object = store.body(&object_key("b1")).unwrap();
+        assert!(object.len() > PART_SIZE, "the test needs several parts: {}", object.len());
+        assert_eq!(manifest.ciphertext.bytes, object.len() as u64);
+
+        let keyring = Keyring::new(MasterKey::from_hex(KEY).unwrap());
+        let mut decryptor = Decryptor::new(&keyring, Some(&BackupId::parse("b1").unwrap()));
+        let mut sql = Vec::new();
+        decryptor.update(&object, &mut sql).unwrap();
+        let summary = decryptor.finish(&mut sql).unwrap();
+        assert_eq!(summary.plaintext_bytes, manifest.plaintext.bytes);
+        assert_eq!(summary.plaintext_sha256.to_string(), manifest.plaintext.sha256);
+
+        let copy = rusqlite::Connection::open_in_memory().unwrap();
+        copy.execute_batch(std::str::from_utf8(&sql).unwrap()).unwrap();
+        let rows: i64 = copy.query_row("SELECT count(*) FROM child", [], |r| r.get(0)).unwrap();
+        assert_eq!(rows, 3000);
+        let rows_by_table: Vec<(String, u64)> = manifest.tables.iter().map(|t| (t.name.clone(), t.rows)).collect();
+        assert_eq!(rows_by_table, vec![("parent".into(), 500), ("child".into(), 3000)]);
+        assert_eq!(manifest.indexes, vec!["child_parent".to_string()]);
+        assert_eq!(manifest.foreign_key_violations, 0);
+
+        let listing = block_on(store.list(MANIFEST_PREFIX, None)).unwrap();
+        let entry = &listing.objects[0].metadata[LISTING_METADATA_KEY];
+        assert!(entry.contains("\"rows\":3500"), "{entry}");
+    }
+
+    #[test]
+    fn a_failed_part_upload_aborts_and_leaves_nothing() {
+        let key = MasterKey::from_hex(KEY).unwrap();
+        let store = MemoryStore::default();
+        store.fail_part_number.set(Some(2));
+        let error = block_on(take_backup(&database(), &store, settings(&key), &request("b2"), || T0)).unwrap_err();
+        assert!(matches!(error, BackupError::Store(_)), "{error}");
+        assert!(store.keys().is_empty(), "{:?}", store.keys());
+        assert!(store.open_uploads.borrow().is_empty(), "the upload was not aborted");
+    }
+
+    #[test]
+    fn a_failed_query_midway_aborts_and_leaves_nothing() {
+        let key = MasterKey::from_hex(KEY).unwrap();
+        let store = MemoryStore::default();
+        let db = database();
+        db.fail_query_number.set(Some(6));
+        let error = block_on(take_backup(&db, &store, settings(&key), &request("b3"), || T0)).unwrap_err();
+        assert!(matches!(error, BackupError::Database(_)), "{error}");
+        assert!(store.keys().is_empty());
+        assert!(store.open_uploads.borrow().is_empty());
+    }
+
+    #[test]
+    fn a_failed_manifest_write_removes_the_object() {
+        let key = MasterKey::from_hex(KEY).unwrap();
+        let store = MemoryStore::default();
+        *store.fail_put_matching.borrow_mut() = Some("manifests/".into());
+        let error = block_on(take_backup(&database(), &store, settings(&key), &request("b4"), || T0)).unwrap_err();
+        assert!(matches!(error, BackupError::Store(_)), "{error}");
+        assert!(store.keys().is_empty(), "{:?}", store.keys());
+    }
+
+    #[test]
+    fn every_non_final_part_has_the_same_size() {
+        let key = MasterKey::from_hex(KEY).unwrap();
+        let store = MemoryStore::default();
+        block_on(take_backup(&database(), &store, settings(&key), &request("b5"), || T0)).unwrap();
+        // MemoryUpload::complete refuses unequal non-final parts; reaching here proves it.
+        assert!(store.body(&object_key("b5")).is_some());
+    }
+}

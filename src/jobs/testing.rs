@@ -1,0 +1,239 @@
+//! Test doubles for the job edges: an in-memory bucket with R2's conditional
+//! and multipart semantics, a SQLite-backed reader, and an executor for the
+//! (never actually suspending) futures.
+
+use super::store::{EdgeError, ListPage, ListedObject, ObjectStore, PartUpload, SqlReader, StoredObject};
+use crate::dump::Row;
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::pin::pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+
+/// Runs a future that never waits on anything external.
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    let mut context = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut context) {
+            return output;
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    body: Vec<u8>,
+    etag: u64,
+    metadata: HashMap<String, String>,
+}
+
+/// An in-memory bucket. `fail_put_matching` makes puts and part uploads
+/// to keys containing that text fail, to test failure paths.
+#[derive(Debug, Default, Clone)]
+pub struct MemoryStore {
+    objects: Rc<RefCell<BTreeMap<String, Entry>>>,
+    next_etag: Rc<Cell<u64>>,
+    /// Keys of uploads started and not yet completed or aborted.
+    pub open_uploads: Rc<RefCell<Vec<String>>>,
+    /// Fail every write whose key contains this text.
+    pub fail_put_matching: Rc<RefCell<Option<String>>>,
+    /// Fail the Nth part upload (1-based) of any upload.
+    pub fail_part_number: Rc<Cell<Option<usize>>>,
+    /// Page size of listings.
+    pub list_page_size: usize,
+}
+
+impl MemoryStore {
+    /// Keys present, in order.
+    pub fn keys(&self) -> Vec<String> {
+        self.objects.borrow().keys().cloned().collect()
+    }
+
+    /// An object's bytes.
+    pub fn body(&self, key: &str) -> Option<Vec<u8>> {
+        self.objects.borrow().get(key).map(|entry| entry.body.clone())
+    }
+
+    /// A store whose listings return `size` objects per page.
+    pub fn with_list_page_size(size: usize) -> Self {
+        Self {
+            list_page_size: size,
+            ..Self::default()
+        }
+    }
+
+    fn insert(&self, key: &str, body: Vec<u8>, metadata: HashMap<String, String>) {
+        let etag = self.next_etag.get() + 1;
+        self.next_etag.set(etag);
+        self.objects.borrow_mut().insert(key.to_owned(), Entry { body, etag, metadata });
+    }
+
+    fn check_write(&self, key: &str) -> Result<(), EdgeError> {
+        match self.fail_put_matching.borrow().as_deref() {
+            Some(pattern) if key.contains(pattern) => Err(EdgeError::new(format!("put {key}"), "injected failure")),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A multipart upload into a [`MemoryStore`].
+pub struct MemoryUpload {
+    store: MemoryStore,
+    key: String,
+    parts: Vec<Vec<u8>>,
+}
+
+impl PartUpload for MemoryUpload {
+    async fn upload_part(&mut self, bytes: Vec<u8>) -> Result<(), EdgeError> {
+        if self.store.fail_part_number.get() == Some(self.parts.len() + 1) {
+            return Err(EdgeError::new(format!("upload part {}", self.parts.len() + 1), "injected failure"));
+        }
+        if let Some(first) = self.parts.first() {
+            if self.parts.len() > 1 && bytes.len() > first.len() {
+                return Err(EdgeError::new("upload part", "parts must not grow"));
+            }
+        }
+        self.parts.push(bytes);
+        Ok(())
+    }
+
+    async fn complete(self) -> Result<(), EdgeError> {
+        let sizes: Vec<usize> = self.parts.iter().map(Vec::len).collect();
+        if let Some((_, non_final)) = sizes.split_last() {
+            if non_final.windows(2).any(|w| w[0] != w[1]) {
+                return Err(EdgeError::new("complete", "non-final parts differ in size"));
+            }
+        }
+        self.store.open_uploads.borrow_mut().retain(|key| key != &self.key);
+        self.store.check_write(&self.key)?;
+        self.store.insert(&self.key, self.parts.concat(), HashMap::new());
+        Ok(())
+    }
+
+    async fn abort(self) -> Result<(), EdgeError> {
+        self.store.open_uploads.borrow_mut().retain(|key| key != &self.key);
+        Ok(())
+    }
+}
+
+impl ObjectStore for MemoryStore {
+    type Upload = MemoryUpload;
+
+    async fn start_upload(&self, key: &str) -> Result<MemoryUpload, EdgeError> {
+        self.open_uploads.borrow_mut().push(key.to_owned());
+        Ok(MemoryUpload {
+            store: self.clone(),
+            key: key.to_owned(),
+            parts: Vec::new(),
+        })
+    }
+
+    async fn put(&self, key: &str, body: Vec<u8>, metadata: &[(&str, String)]) -> Result<(), EdgeError> {
+        self.check_write(key)?;
+        let metadata = metadata.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect();
+        self.insert(key, body, metadata);
+        Ok(())
+    }
+
+    async fn create(&self, key: &str, body: Vec<u8>) -> Result<bool, EdgeError> {
+        if self.objects.borrow().contains_key(key) {
+            return Ok(false);
+        }
+        self.put(key, body, &[]).await?;
+        Ok(true)
+    }
+
+    async fn replace(&self, key: &str, body: Vec<u8>, etag: &str) -> Result<bool, EdgeError> {
+        let current = self.objects.borrow().get(key).map(|entry| entry.etag.to_string());
+        if current.as_deref() != Some(etag) {
+            return Ok(false);
+        }
+        self.put(key, body, &[]).await?;
+        Ok(true)
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<StoredObject>, EdgeError> {
+        Ok(self.objects.borrow().get(key).map(|entry| StoredObject {
+            body: entry.body.clone(),
+            etag: entry.etag.to_string(),
+        }))
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), EdgeError> {
+        self.objects.borrow_mut().remove(key);
+        Ok(())
+    }
+
+    async fn list(&self, prefix: &str, cursor: Option<&str>) -> Result<ListPage, EdgeError> {
+        let page_size = if self.list_page_size == 0 { 1000 } else { self.list_page_size };
+        let objects = self.objects.borrow();
+        let matching: Vec<ListedObject> = objects
+            .iter()
+            .filter(|(key, _)| key.starts_with(prefix) && cursor.is_none_or(|after| key.as_str() > after))
+            .take(page_size + 1)
+            .map(|(key, entry)| ListedObject {
+                key: key.clone(),
+                size: entry.body.len() as u64,
+                metadata: entry.metadata.clone(),
+            })
+            .collect();
+        let truncated = matching.len() > page_size;
+        let objects: Vec<ListedObject> = matching.into_iter().take(page_size).collect();
+        let cursor = truncated.then(|| objects.last().map(|o| o.key.clone())).flatten();
+        Ok(ListPage { objects, cursor })
+    }
+}
+
+/// A [`SqlReader`] over an in-process SQLite database.
+pub struct SqliteReader {
+    /// The connection.
+    pub connection: rusqlite::Connection,
+    /// Fail the Nth query (1-based), to test failure paths.
+    pub fail_query_number: Cell<Option<usize>>,
+    queries: Cell<usize>,
+}
+
+impl SqliteReader {
+    /// A reader over `connection`.
+    pub fn new(connection: rusqlite::Connection) -> Self {
+        Self {
+            connection,
+            fail_query_number: Cell::new(None),
+            queries: Cell::new(0),
+        }
+    }
+}
+
+impl SqlReader for SqliteReader {
+    async fn query(&self, sql: &str) -> Result<Vec<Row>, EdgeError> {
+        self.queries.set(self.queries.get() + 1);
+        if self.fail_query_number.get() == Some(self.queries.get()) {
+            return Err(EdgeError::new("D1 query", "injected failure"));
+        }
+        let fail = |e: rusqlite::Error| EdgeError::new(format!("query {sql}"), e);
+        let mut statement = self.connection.prepare(sql).map_err(fail)?;
+        let columns = statement.column_count();
+        let rows = statement
+            .query_map([], |row| {
+                (0..columns)
+                    .map(|i| {
+                        Ok(match row.get_ref(i)? {
+                            rusqlite::types::ValueRef::Null => None,
+                            rusqlite::types::ValueRef::Integer(n) => Some(n.to_string()),
+                            rusqlite::types::ValueRef::Real(x) => Some(x.to_string()),
+                            rusqlite::types::ValueRef::Text(t) => Some(String::from_utf8_lossy(t).into_owned()),
+                            rusqlite::types::ValueRef::Blob(_) => {
+                                return Err(rusqlite::Error::InvalidColumnType(i, "blob".into(), rusqlite::types::Type::Blob))
+                            }
+                        })
+                    })
+                    .collect::<Result<Row, _>>()
+            })
+            .map_err(fail)?
+            .collect::<Result<Vec<Row>, _>>()
+            .map_err(fail)?;
+        Ok(rows)
+    }
+}
