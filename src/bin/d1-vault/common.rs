@@ -14,11 +14,13 @@ use d1_vault::format::{
 };
 use serde::Deserialize;
 
-/// Exit status: the object failed verification (authentication, format, manifest).
+/// Exit status: the object failed verification (authentication, format,
+/// manifest), or the worker refused or failed a request.
 pub const EXIT_FAILED: u8 = 1;
 /// Exit status: the command line is wrong.
 pub const EXIT_USAGE: u8 = 2;
-/// Exit status: an I/O or configuration error (files, key variables).
+/// Exit status: an I/O or configuration error (files, key variables, the
+/// worker's URL and token, a worker that cannot be reached).
 pub const EXIT_IO: u8 = 3;
 
 /// Bytes read from an object per step: memory stays bounded whatever its size.
@@ -49,6 +51,9 @@ pub enum CliError {
         /// For format errors, the stage.
         stage: Option<&'static str>,
     },
+    /// The worker answered with an error status (or, for `health`, said it
+    /// is not healthy), or the operator declined to go on.
+    Refused(String),
     /// The command line is wrong.
     Usage(String),
     /// A file or key variable could not be used.
@@ -82,7 +87,7 @@ impl CliError {
     /// The process exit status for this error.
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Failed { .. } => EXIT_FAILED,
+            CliError::Failed { .. } | CliError::Refused(_) => EXIT_FAILED,
             CliError::Usage(_) => EXIT_USAGE,
             CliError::Io(_) => EXIT_IO,
         }
@@ -93,7 +98,9 @@ impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             CliError::Failed { message, .. } => f.write_str(message),
-            CliError::Usage(message) | CliError::Io(message) => f.write_str(message),
+            CliError::Refused(message) | CliError::Usage(message) | CliError::Io(message) => {
+                f.write_str(message)
+            }
         }
     }
 }

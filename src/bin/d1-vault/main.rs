@@ -1,5 +1,6 @@
 //! `d1-vault`, the operator CLI: decrypt, verify, encrypt and inspect backup
-//! objects, and make keys, on the operator's machine.
+//! objects, and make keys, on the operator's machine; and list, show, take,
+//! delete and check backups through a deployed worker's HTTP API.
 //!
 //! One file per command; each exports a [`common::Command`] with its name,
 //! help and entry point, and `COMMANDS` below lists them. Adding a command is
@@ -9,15 +10,35 @@
 //! empty `main`.
 
 #[cfg(not(target_arch = "wasm32"))]
+mod backup;
+#[cfg(not(target_arch = "wasm32"))]
 mod common;
 #[cfg(not(target_arch = "wasm32"))]
 mod decrypt;
 #[cfg(not(target_arch = "wasm32"))]
+mod delete;
+#[cfg(not(target_arch = "wasm32"))]
 mod encrypt;
+#[cfg(not(target_arch = "wasm32"))]
+mod health;
 #[cfg(not(target_arch = "wasm32"))]
 mod inspect;
 #[cfg(not(target_arch = "wasm32"))]
+mod json;
+#[cfg(not(target_arch = "wasm32"))]
 mod keygen;
+#[cfg(not(target_arch = "wasm32"))]
+mod list;
+#[cfg(not(target_arch = "wasm32"))]
+mod remote;
+#[cfg(not(target_arch = "wasm32"))]
+mod render;
+#[cfg(not(target_arch = "wasm32"))]
+mod retention;
+#[cfg(not(target_arch = "wasm32"))]
+mod show;
+#[cfg(not(target_arch = "wasm32"))]
+mod status;
 #[cfg(not(target_arch = "wasm32"))]
 mod verify;
 
@@ -32,6 +53,13 @@ const COMMANDS: &[common::Command] = &[
     encrypt::COMMAND,
     inspect::COMMAND,
     keygen::COMMAND,
+    list::COMMAND,
+    show::COMMAND,
+    backup::COMMAND,
+    delete::COMMAND,
+    retention::COMMAND,
+    status::COMMAND,
+    health::COMMAND,
 ];
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -50,11 +78,17 @@ Keys (decrypt, verify, encrypt) come from the environment, as in the worker:
   BACKUP_ENCRYPTION_KEY            the current key, 64 hex characters
   BACKUP_ENCRYPTION_KEYS_PREVIOUS  older keys, comma-separated, to read older backups
 
+The worker (list ... health) is found through the environment or --url/--token:
+  D1_VAULT_URL     its address, like https://d1-vault-production.<account>.workers.dev
+  D1_VAULT_TOKEN   its READ_TOKEN, or ADMIN_TOKEN to back up and delete
+
 Exit status, for scripts:
   0  success
-  1  the object failed verification: authentication, format, or manifest mismatch
+  1  the object failed verification (authentication, format, or manifest
+     mismatch), or the worker refused or failed the request (HTTP 4xx or 5xx)
   2  usage error (wrong command line)
-  3  I/O or configuration error (unreadable file, missing or invalid key variable)
+  3  I/O or configuration error (unreadable file, missing or invalid key
+     variable, no worker URL or token, a worker that cannot be reached)
 
 Errors are one line on stderr: 'd1-vault: <reason>'.
 ";
