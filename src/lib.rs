@@ -15,6 +15,7 @@ pub mod health;
 pub mod jobs;
 pub mod layout;
 pub mod manifest;
+pub mod restore;
 pub mod retention;
 pub mod route;
 pub mod time;
