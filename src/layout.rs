@@ -7,6 +7,7 @@
 //! backups/d1/<id>.sql.enc                  the encrypted dump
 //! backups/d1/manifests/<id>.manifest.json  its manifest, written last
 //! backups/d1/reports/runs/<id>.json        the backup run's report
+//! backups/d1/reports/restores/<id>.json    a restore's report
 //! backups/d1/state/history.json            last runs, for /health and /v1/status
 //! backups/d1/state/lock.json               the job lock
 //! ```
@@ -41,6 +42,11 @@ pub fn manifest_key(id: &str) -> String {
 /// A backup run's report.
 pub fn run_report_key(id: &str) -> String {
     format!("{PREFIX}reports/runs/{id}.json")
+}
+
+/// A restore's report.
+pub fn restore_report_key(id: &str) -> String {
+    format!("{PREFIX}reports/restores/{id}.json")
 }
 
 /// The backup id a manifest key belongs to, if it is one.

@@ -20,6 +20,12 @@ pub enum Route {
     GetBackup(String),
     /// `DELETE /v1/backups/{id}[?force=true]`.
     DeleteBackup(String),
+    /// `POST /v1/backups/{id}/validate`: steps 1-5, nothing written.
+    ValidateBackup(String),
+    /// `POST /v1/backups/{id}/restore`: the ten steps, streamed as NDJSON.
+    RestoreBackup(String),
+    /// `GET /v1/restores/{id}`: a restore's report.
+    GetRestore(String),
     /// `GET /v1/retention`: the retention plan, as a dry run.
     Retention,
     /// `GET /v1/status`: last runs, configuration summary, key ids.
@@ -45,6 +51,9 @@ impl Route {
             (["v1", "backups"], _) => (Route::ListBackups, "GET"),
             (["v1", "backups", id], "DELETE") if !id.is_empty() => (Route::DeleteBackup((*id).to_owned()), "DELETE"),
             (["v1", "backups", id], _) if !id.is_empty() => (Route::GetBackup((*id).to_owned()), "GET"),
+            (["v1", "backups", id, "validate"], _) if !id.is_empty() => (Route::ValidateBackup((*id).to_owned()), "POST"),
+            (["v1", "backups", id, "restore"], _) if !id.is_empty() => (Route::RestoreBackup((*id).to_owned()), "POST"),
+            (["v1", "restores", id], _) if !id.is_empty() => (Route::GetRestore((*id).to_owned()), "GET"),
             (["v1", "retention"], _) => (Route::Retention, "GET"),
             (["v1", "status"], _) => (Route::Status, "GET"),
             (["v1", "test", "encrypt"], _) => (Route::TestEncrypt, "POST"),
@@ -82,8 +91,13 @@ impl Route {
     pub fn access(&self) -> Access {
         match self {
             Route::Health => Access::Public,
-            Route::ListBackups | Route::GetBackup(_) | Route::Retention | Route::Status => Access::Read,
-            Route::CreateBackup | Route::DeleteBackup(_) => Access::Admin,
+            Route::ListBackups
+            | Route::GetBackup(_)
+            | Route::ValidateBackup(_)
+            | Route::GetRestore(_)
+            | Route::Retention
+            | Route::Status => Access::Read,
+            Route::CreateBackup | Route::DeleteBackup(_) | Route::RestoreBackup(_) => Access::Admin,
             Route::TestEncrypt | Route::TestDecrypt | Route::TestBench => Access::Admin,
         }
     }
@@ -102,6 +116,10 @@ mod tests {
         assert_eq!(Route::resolve("POST", "/v1/backups/"), Ok(Route::CreateBackup));
         assert_eq!(Route::resolve("GET", "/v1/backups/abc"), Ok(Route::GetBackup("abc".into())));
         assert_eq!(Route::resolve("DELETE", "/v1/backups/abc"), Ok(Route::DeleteBackup("abc".into())));
+        assert_eq!(Route::resolve("POST", "/v1/backups/abc/validate"), Ok(Route::ValidateBackup("abc".into())));
+        assert_eq!(Route::resolve("POST", "/v1/backups/abc/restore"), Ok(Route::RestoreBackup("abc".into())));
+        assert_eq!(Route::resolve("GET", "/v1/restores/r1"), Ok(Route::GetRestore("r1".into())));
+        assert_eq!(Route::resolve("GET", "/v1/backups/abc/restore").unwrap_err().status(), 405);
         assert_eq!(Route::resolve("GET", "/v1/retention"), Ok(Route::Retention));
         assert_eq!(Route::resolve("GET", "/v1/status"), Ok(Route::Status));
         assert_eq!(Route::resolve("POST", "/v1/test/encrypt"), Ok(Route::TestEncrypt));
@@ -131,6 +149,8 @@ mod tests {
     fn write_routes_need_admin_and_read_routes_the_read_token() {
         assert_eq!(Route::CreateBackup.access(), Access::Admin);
         assert_eq!(Route::DeleteBackup("x".into()).access(), Access::Admin);
+        assert_eq!(Route::RestoreBackup("x".into()).access(), Access::Admin);
+        assert_eq!(Route::ValidateBackup("x".into()).access(), Access::Read);
         for route in [Route::ListBackups, Route::GetBackup("x".into()), Route::Retention, Route::Status] {
             assert_eq!(route.access(), Access::Read, "{route:?}");
         }

@@ -1,11 +1,14 @@
-//! The D1 edge: runs the dump's read-only queries.
+//! The D1 edge: runs the dump's read-only queries and the restore's batches.
 
 use crate::dump::Row;
-use crate::jobs::store::{EdgeError, SqlReader};
+use crate::jobs::store::{EdgeError, SqlReader, SqlWriter};
+use crate::restore::plan::{Param, PlannedStatement};
 use serde_json::Value;
+use worker::js_sys::Uint8Array;
+use worker::wasm_bindgen::JsValue;
 use worker::D1Database;
 
-/// Reads the database behind the `DB` binding.
+/// Reads and writes the database behind the `DB` binding.
 pub struct D1Reader {
     db: D1Database,
 }
@@ -34,6 +37,28 @@ impl SqlReader for D1Reader {
                     .collect()
             })
             .collect()
+    }
+}
+
+impl SqlWriter for D1Reader {
+    async fn batch(&self, statements: &[PlannedStatement]) -> Result<(), EdgeError> {
+        let fail = |detail: String| EdgeError::new("D1 batch", detail);
+        let prepared = statements
+            .iter()
+            .map(|statement| {
+                let values: Vec<JsValue> = statement
+                    .params
+                    .iter()
+                    .map(|param| match param {
+                        Param::Text(text) => JsValue::from_str(text),
+                        Param::Blob(bytes) => Uint8Array::from(bytes.as_slice()).into(),
+                    })
+                    .collect();
+                self.db.prepare(&statement.sql).bind(&values)
+            })
+            .collect::<worker::Result<Vec<_>>>()
+            .map_err(|e| fail(e.to_string()))?;
+        self.db.batch(prepared).await.map(|_| ()).map_err(|e| fail(e.to_string()))
     }
 }
 

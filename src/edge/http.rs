@@ -2,7 +2,7 @@
 //! authorize, dispatch, and turn every [`ApiError`] into the contract's JSON.
 
 use super::r2::R2Store;
-use super::{api, env, log, respond, test_routes};
+use super::{api, env, log, respond, restore_api, test_routes};
 use crate::auth;
 use crate::config::{Config, ConfigError, DEFAULT_STALE_AFTER_HOURS};
 use crate::error::ApiError;
@@ -58,6 +58,9 @@ async fn dispatch(req: &mut Request, env: &Env, method: &str, path: &str) -> Res
         Route::CreateBackup => api::create_backup(req, env, &config).await,
         Route::GetBackup(id) => api::get_backup(env, &id).await,
         Route::DeleteBackup(id) => api::delete_backup(req, env, &config, &id).await,
+        Route::ValidateBackup(id) => restore_api::validate(env, &config, &id).await,
+        Route::RestoreBackup(id) => restore_api::restore(req, env, &config, &id).await,
+        Route::GetRestore(id) => restore_api::report(env, &id).await,
         Route::Retention => api::retention(env, &config).await,
         Route::Status => api::status(env, &config).await,
         Route::TestEncrypt => test_routes::encrypt(req, &config).await,

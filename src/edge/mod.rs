@@ -14,4 +14,5 @@ mod env;
 mod memory;
 mod r2;
 mod respond;
+mod restore_api;
 mod test_routes;

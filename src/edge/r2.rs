@@ -2,7 +2,7 @@
 
 use crate::jobs::store::{EdgeError, ListPage, ListedObject, ObjectStore, PartUpload, StoredObject};
 use std::collections::HashMap;
-use worker::{Bucket, Conditional, Include, MultipartUpload, UploadedPart};
+use worker::{Bucket, Conditional, Include, MultipartUpload, Range, UploadedPart};
 
 /// The backup bucket.
 pub struct R2Store {
@@ -119,6 +119,27 @@ impl ObjectStore for R2Store {
             None => Vec::new(),
         };
         Ok(Some(StoredObject { body, etag }))
+    }
+
+    async fn size(&self, key: &str) -> Result<Option<u64>, EdgeError> {
+        let head = self
+            .bucket
+            .head(key)
+            .await
+            .map_err(|e| EdgeError::new(format!("R2 head {key}"), e))?;
+        Ok(head.map(|object| object.size()))
+    }
+
+    async fn get_range(&self, key: &str, offset: u64, length: u64) -> Result<Option<Vec<u8>>, EdgeError> {
+        let fail = |e: worker::Error| EdgeError::new(format!("R2 get {key} at {offset}"), e);
+        let request = self.bucket.get(key).range(Range::OffsetWithLength { offset, length });
+        let Some(object) = request.execute().await.map_err(fail)? else {
+            return Ok(None);
+        };
+        match object.body() {
+            Some(body) => Ok(Some(body.bytes().await.map_err(fail)?)),
+            None => Ok(Some(Vec::new())),
+        }
     }
 
     async fn delete(&self, key: &str) -> Result<(), EdgeError> {

@@ -6,6 +6,7 @@
 pub mod backup;
 pub mod lock;
 pub mod prune;
+pub mod restore;
 pub mod runner;
 pub mod store;
 

@@ -5,6 +5,7 @@
 //! `worker` crate's futures are not `Send` either.
 
 use crate::dump::Row;
+use crate::restore::plan::PlannedStatement;
 use std::collections::HashMap;
 
 /// An edge operation that failed; `detail` is for the log, not for clients.
@@ -32,6 +33,14 @@ impl EdgeError {
 pub trait SqlReader {
     /// Runs `sql` and returns every row, each value TEXT or NULL.
     async fn query(&self, sql: &str) -> Result<Vec<Row>, EdgeError>;
+}
+
+/// Runs write batches against the database being restored: each batch is
+/// one transaction (D1 `batch()`), all or nothing.
+#[allow(async_fn_in_trait)]
+pub trait SqlWriter {
+    /// Runs `statements` as one transaction.
+    async fn batch(&self, statements: &[PlannedStatement]) -> Result<(), EdgeError>;
 }
 
 /// An object as read back from the bucket.
@@ -78,6 +87,10 @@ pub trait ObjectStore {
     async fn replace(&self, key: &str, body: Vec<u8>, etag: &str) -> Result<bool, EdgeError>;
     /// Reads `key`, or `None` if it does not exist.
     async fn get(&self, key: &str) -> Result<Option<StoredObject>, EdgeError>;
+    /// `key`'s size in bytes, or `None` if it does not exist.
+    async fn size(&self, key: &str) -> Result<Option<u64>, EdgeError>;
+    /// Up to `length` bytes of `key` from `offset`, or `None` if it does not exist.
+    async fn get_range(&self, key: &str, offset: u64, length: u64) -> Result<Option<Vec<u8>>, EdgeError>;
     /// Deletes `key` (no error if it does not exist).
     async fn delete(&self, key: &str) -> Result<(), EdgeError>;
     /// Lists keys under `prefix`, one page at a time.

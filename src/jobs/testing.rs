@@ -2,8 +2,9 @@
 //! and multipart semantics, a SQLite-backed reader, and an executor for the
 //! (never actually suspending) futures.
 
-use super::store::{EdgeError, ListPage, ListedObject, ObjectStore, PartUpload, SqlReader, StoredObject};
+use super::store::{EdgeError, ListPage, ListedObject, ObjectStore, PartUpload, SqlReader, SqlWriter, StoredObject};
 use crate::dump::Row;
+use crate::restore::plan::{Param, PlannedStatement};
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
@@ -54,6 +55,13 @@ impl MemoryStore {
     /// An object's bytes.
     pub fn body(&self, key: &str) -> Option<Vec<u8>> {
         self.objects.borrow().get(key).map(|entry| entry.body.clone())
+    }
+
+    /// Replaces an object's bytes (to simulate tampering), keeping its metadata.
+    pub fn tamper(&self, key: &str, edit: impl FnOnce(&mut Vec<u8>)) {
+        if let Some(entry) = self.objects.borrow_mut().get_mut(key) {
+            edit(&mut entry.body);
+        }
     }
 
     /// A store whose listings return `size` objects per page.
@@ -161,6 +169,18 @@ impl ObjectStore for MemoryStore {
         }))
     }
 
+    async fn size(&self, key: &str) -> Result<Option<u64>, EdgeError> {
+        Ok(self.objects.borrow().get(key).map(|entry| entry.body.len() as u64))
+    }
+
+    async fn get_range(&self, key: &str, offset: u64, length: u64) -> Result<Option<Vec<u8>>, EdgeError> {
+        Ok(self.objects.borrow().get(key).map(|entry| {
+            let start = (offset as usize).min(entry.body.len());
+            let end = start.saturating_add(length as usize).min(entry.body.len());
+            entry.body[start..end].to_vec()
+        }))
+    }
+
     async fn delete(&self, key: &str) -> Result<(), EdgeError> {
         self.objects.borrow_mut().remove(key);
         Ok(())
@@ -186,23 +206,56 @@ impl ObjectStore for MemoryStore {
     }
 }
 
-/// A [`SqlReader`] over an in-process SQLite database.
+/// A [`SqlReader`] and [`SqlWriter`] over an in-process SQLite database,
+/// with foreign keys enforced as on D1.
 pub struct SqliteReader {
     /// The connection.
     pub connection: rusqlite::Connection,
     /// Fail the Nth query (1-based), to test failure paths.
     pub fail_query_number: Cell<Option<usize>>,
+    /// Fail the next batch with a statement containing this text (once), as
+    /// D1 would reject a statement midway.
+    pub fail_batch_containing: RefCell<Option<String>>,
     queries: Cell<usize>,
 }
 
 impl SqliteReader {
-    /// A reader over `connection`.
+    /// A reader and writer over `connection`.
     pub fn new(connection: rusqlite::Connection) -> Self {
+        connection.execute_batch("PRAGMA foreign_keys = ON").expect("foreign keys on");
         Self {
             connection,
             fail_query_number: Cell::new(None),
+            fail_batch_containing: RefCell::new(None),
             queries: Cell::new(0),
         }
+    }
+}
+
+impl SqlWriter for SqliteReader {
+    async fn batch(&self, statements: &[PlannedStatement]) -> Result<(), EdgeError> {
+        let fail = |e: rusqlite::Error| EdgeError::new("batch", e);
+        let armed = self.fail_batch_containing.borrow().clone();
+        if let Some(pattern) = armed {
+            if statements.iter().any(|s| s.sql.contains(&pattern)) {
+                self.fail_batch_containing.replace(None);
+                return Err(EdgeError::new("batch", "injected failure"));
+            }
+        }
+        let transaction = self.connection.unchecked_transaction().map_err(fail)?;
+        for statement in statements {
+            let mut prepared = transaction.prepare(&statement.sql).map_err(fail)?;
+            for (index, param) in statement.params.iter().enumerate() {
+                match param {
+                    Param::Text(text) => prepared.raw_bind_parameter(index + 1, text.as_str()),
+                    Param::Blob(bytes) => prepared.raw_bind_parameter(index + 1, bytes.as_slice()),
+                }
+                .map_err(fail)?;
+            }
+            let mut rows = prepared.raw_query();
+            while rows.next().map_err(fail)?.is_some() {}
+        }
+        transaction.commit().map_err(fail)
     }
 }
 

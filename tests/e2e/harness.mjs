@@ -77,6 +77,8 @@ export async function cli(args, { env = {}, input } = {}) {
     child.on('close', (code) =>
       resolve({ code, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString() }),
     );
+    // The CLI may exit without reading its input; that is not an error here.
+    child.stdin.on('error', () => {});
     child.stdin.end(input ?? '');
   });
 }

@@ -1,0 +1,196 @@
+//! The validate and restore routes.
+//!
+//! A restore is refused before anything runs when the confirmation does not
+//! name this worker's database, the backup comes from another environment
+//! without `allow_cross_environment`, or another job holds the lock. Once
+//! accepted, the response streams one JSON line per step event as the
+//! restore runs (`application/x-ndjson`), ending with the report, which is
+//! also stored for `GET /v1/restores/{id}`.
+
+use super::backup_run::WORKER_VERSION;
+use super::d1::D1Reader;
+use super::http::built;
+use super::memory::wasm_memory_bytes;
+use super::r2::R2Store;
+use super::{env, log, respond};
+use crate::config::{Config, DB_BINDING};
+use crate::error::ApiError;
+use crate::format::BackupId;
+use crate::jobs::backup::BackupSettings;
+use crate::jobs::restore::{self, Progress, RestoreParams, RestoreReport, Silent, StepReport};
+use crate::jobs::store::{EdgeError, ObjectStore};
+use crate::jobs::{lock, prune};
+use crate::layout::{new_backup_id, restore_report_key};
+use crate::manifest::Manifest;
+use futures_channel::mpsc::{unbounded, UnboundedSender};
+use serde::Deserialize;
+use serde_json::json;
+use worker::{Env, Headers, Request, Response};
+
+/// The body of `POST /v1/backups/{id}/restore`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RestoreBody {
+    confirm: String,
+    #[serde(default)]
+    skip_safety_backup: bool,
+    #[serde(default)]
+    allow_cross_environment: bool,
+}
+
+/// `POST /v1/backups/{id}/validate`: 200 when valid, 422 when not.
+pub async fn validate(env: &Env, config: &Config, id: &str) -> Result<Response, ApiError> {
+    let store = store(env)?;
+    let manifest = manifest(&store, id).await?;
+    let keyring = config.keyring.as_ref().ok_or_else(missing_key)?;
+    let report = restore::validate(&store, keyring, &manifest, &env::now, &mut Silent).await;
+    log::event("info", "backup_validated", json!({ "id": manifest.id, "ok": report.ok }));
+    built(respond::json(if report.ok { 200 } else { 422 }, &report))
+}
+
+/// `POST /v1/backups/{id}/restore`: checks, then streams the ten steps.
+pub async fn restore(req: &mut Request, env: &Env, config: &Config, id: &str) -> Result<Response, ApiError> {
+    let text = req
+        .text()
+        .await
+        .map_err(|_| ApiError::BadRequest("the request body could not be read".into()))?;
+    let body: RestoreBody = serde_json::from_str(&text).map_err(|e| {
+        ApiError::BadRequest(format!(
+            "the body must be JSON like {{\"confirm\": \"{}\"}} (optional: skip_safety_backup, allow_cross_environment): {e}",
+            config.database_name
+        ))
+    })?;
+    if body.confirm != config.database_name {
+        return Err(ApiError::Conflict(format!(
+            "confirm must name the database this worker restores into, {:?}; got {:?}. Nothing was done",
+            config.database_name, body.confirm
+        )));
+    }
+    let store = store(env)?;
+    let manifest = manifest(&store, id).await?;
+    if manifest.environment != config.environment && !body.allow_cross_environment {
+        return Err(ApiError::Conflict(format!(
+            "backup {} was taken in environment {:?}, this worker is {:?}; pass allow_cross_environment: true if you mean it. Nothing was done",
+            manifest.id, manifest.environment, config.environment
+        )));
+    }
+    let keyring = config.keyring.clone().ok_or_else(missing_key)?;
+    let db = env
+        .d1(DB_BINDING)
+        .map(D1Reader::new)
+        .map_err(|_| ApiError::NotConfigured("the D1 binding DB is missing".into()))?;
+    let now = env::now();
+    let mut random = [0u8; 3];
+    let mut salt = [0u8; 32];
+    getrandom::getrandom(&mut random)
+        .and_then(|()| getrandom::getrandom(&mut salt))
+        .map_err(|_| ApiError::internal("drawing random bytes"))?;
+    let restore_id = format!("restore-{}", new_backup_id(now, random));
+    let lock_ttl_ms = i64::from(config.lock_ttl_seconds) * 1_000;
+    let held = lock::acquire(&store, "restore", &restore_id, now, lock_ttl_ms)
+        .await
+        .map_err(|error| match error {
+            lock::LockError::Held(_) => ApiError::Conflict(format!("{error}. Nothing was done")),
+            lock::LockError::Store(error) => edge_failed(error),
+        })?;
+
+    let (sender, receiver) = unbounded::<Result<Vec<u8>, worker::Error>>();
+    let config = config.clone();
+    let safety_backup = (!body.skip_safety_backup).then(|| (new_backup_id(now, [random[2], random[1], random[0]]), salt));
+    worker::wasm_bindgen_futures::spawn_local(async move {
+        let mut progress = Stream { sender: sender.clone() };
+        let params = RestoreParams {
+            restore_id: restore_id.clone(),
+            manifest: &manifest,
+            keyring: &keyring,
+            settings: BackupSettings {
+                environment: &config.environment,
+                database: &config.database_name,
+                key: keyring.current(),
+                worker_version: WORKER_VERSION,
+            },
+            safety_backup,
+            clock: &env::now,
+        };
+        let report = restore::restore(&db, &store, params, &mut progress).await;
+        finish(&store, &held, &report).await;
+        progress.line(&json!({ "event": "report", "report": report, "wasm_memory_bytes": wasm_memory_bytes() }));
+    });
+
+    let headers = Headers::new();
+    headers.set("content-type", "application/x-ndjson; charset=utf-8").ok();
+    headers.set("cache-control", "no-store").ok();
+    built(Response::from_stream(receiver).map(|response| response.with_headers(headers)))
+}
+
+/// `GET /v1/restores/{id}`: a stored restore report.
+pub async fn report(env: &Env, id: &str) -> Result<Response, ApiError> {
+    let key = restore_report_key(id);
+    let object = store(env)?
+        .get(&key)
+        .await
+        .map_err(edge_failed)?
+        .ok_or_else(|| ApiError::NotFound(format!("no restore {id}")))?;
+    let report: RestoreReport = serde_json::from_slice(&object.body).map_err(|e| edge_failed(EdgeError::new(key, e)))?;
+    built(respond::json(200, &report))
+}
+
+async fn finish(store: &R2Store, held: &lock::Lock, report: &RestoreReport) {
+    let level = if report.outcome == restore::RestoreOutcome::Succeeded { "info" } else { "error" };
+    log::event(level, "restore_finished", json!({ "restore_id": report.restore_id, "backup_id": report.backup_id, "outcome": report.outcome }));
+    match serde_json::to_vec_pretty(report) {
+        Ok(body) => {
+            if let Err(error) = store.put(&restore_report_key(&report.restore_id), body, &[]).await {
+                log::event("error", "restore_report_failed", json!({ "detail": error.to_string() }));
+            }
+        }
+        Err(error) => log::event("error", "restore_report_failed", json!({ "detail": error.to_string() })),
+    }
+    if let Err(error) = lock::release(store, held).await {
+        log::event("error", "lock_release_failed", json!({ "detail": error.to_string() }));
+    }
+}
+
+/// Sends each step event as one JSON line.
+struct Stream {
+    sender: UnboundedSender<Result<Vec<u8>, worker::Error>>,
+}
+
+impl Stream {
+    fn line(&mut self, value: &serde_json::Value) {
+        let mut line = value.to_string().into_bytes();
+        line.push(b'\n');
+        // A client that went away stops reading; the restore goes on regardless.
+        let _ = self.sender.unbounded_send(Ok(line));
+    }
+}
+
+impl Progress for Stream {
+    fn event(&mut self, report: &StepReport, rollback: bool) {
+        let event = if rollback { "rollback" } else { "step" };
+        self.line(&json!({ "event": event, "step": report.step, "name": report.name, "status": report.status, "detail": report.detail, "ms": report.ms }));
+    }
+}
+
+fn store(env: &Env) -> Result<R2Store, ApiError> {
+    env::backups_bucket(env).map(R2Store::new)
+}
+
+async fn manifest(store: &R2Store, id: &str) -> Result<Manifest, ApiError> {
+    let id = BackupId::parse(id).map_err(|error| ApiError::BadRequest(format!("{id:?} is not a backup id: {error}")))?;
+    prune::get_manifest(store, id.as_str())
+        .await
+        .map_err(edge_failed)?
+        .ok_or_else(|| ApiError::NotFound(format!("no backup {}; list the backups with GET /v1/backups", id.as_str())))
+}
+
+fn missing_key() -> ApiError {
+    ApiError::NotConfigured(
+        "BACKUP_ENCRYPTION_KEY is not set: set it with 'wrangler secret put BACKUP_ENCRYPTION_KEY'".into(),
+    )
+}
+
+fn edge_failed(error: EdgeError) -> ApiError {
+    log::event("error", "edge_failed", json!({ "operation": error.operation, "detail": error.detail }));
+    ApiError::internal(error.operation)
+}
