@@ -111,6 +111,21 @@ pub struct TableEntry {
     pub rows: u64,
 }
 
+impl From<&crate::dump::TableSummary> for TableEntry {
+    fn from(table: &crate::dump::TableSummary) -> Self {
+        let kind = match table.kind {
+            crate::dump::TableKind::Table => "table",
+            crate::dump::TableKind::WithoutRowid => "without-rowid",
+            crate::dump::TableKind::Fts5 => "fts5",
+        };
+        Self {
+            name: table.name.clone(),
+            kind: kind.to_owned(),
+            rows: table.rows,
+        }
+    }
+}
+
 /// Statement statistics, proof that every statement fits D1's limit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatementStats {

@@ -20,6 +20,8 @@ pub enum Route {
     GetBackup(String),
     /// `DELETE /v1/backups/{id}[?force=true]`.
     DeleteBackup(String),
+    /// `POST /v1/backups/import`: an object made by `d1-vault encrypt`.
+    ImportBackup,
     /// `POST /v1/backups/{id}/validate`: steps 1-5, nothing written.
     ValidateBackup(String),
     /// `POST /v1/backups/{id}/restore`: the ten steps, streamed as NDJSON.
@@ -49,6 +51,7 @@ impl Route {
             (["health"], _) => (Route::Health, "GET"),
             (["v1", "backups"], "POST") => (Route::CreateBackup, "POST"),
             (["v1", "backups"], _) => (Route::ListBackups, "GET"),
+            (["v1", "backups", "import"], _) => (Route::ImportBackup, "POST"),
             (["v1", "backups", id], "DELETE") if !id.is_empty() => (Route::DeleteBackup((*id).to_owned()), "DELETE"),
             (["v1", "backups", id], _) if !id.is_empty() => (Route::GetBackup((*id).to_owned()), "GET"),
             (["v1", "backups", id, "validate"], _) if !id.is_empty() => (Route::ValidateBackup((*id).to_owned()), "POST"),
@@ -97,7 +100,7 @@ impl Route {
             | Route::GetRestore(_)
             | Route::Retention
             | Route::Status => Access::Read,
-            Route::CreateBackup | Route::DeleteBackup(_) | Route::RestoreBackup(_) => Access::Admin,
+            Route::CreateBackup | Route::DeleteBackup(_) | Route::RestoreBackup(_) | Route::ImportBackup => Access::Admin,
             Route::TestEncrypt | Route::TestDecrypt | Route::TestBench => Access::Admin,
         }
     }
@@ -119,6 +122,7 @@ mod tests {
         assert_eq!(Route::resolve("POST", "/v1/backups/abc/validate"), Ok(Route::ValidateBackup("abc".into())));
         assert_eq!(Route::resolve("POST", "/v1/backups/abc/restore"), Ok(Route::RestoreBackup("abc".into())));
         assert_eq!(Route::resolve("GET", "/v1/restores/r1"), Ok(Route::GetRestore("r1".into())));
+        assert_eq!(Route::resolve("POST", "/v1/backups/import"), Ok(Route::ImportBackup));
         assert_eq!(Route::resolve("GET", "/v1/backups/abc/restore").unwrap_err().status(), 405);
         assert_eq!(Route::resolve("GET", "/v1/retention"), Ok(Route::Retention));
         assert_eq!(Route::resolve("GET", "/v1/status"), Ok(Route::Status));

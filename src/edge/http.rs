@@ -58,6 +58,7 @@ async fn dispatch(req: &mut Request, env: &Env, method: &str, path: &str) -> Res
         Route::CreateBackup => api::create_backup(req, env, &config).await,
         Route::GetBackup(id) => api::get_backup(env, &id).await,
         Route::DeleteBackup(id) => api::delete_backup(req, env, &config, &id).await,
+        Route::ImportBackup => restore_api::import(req, env, &config).await,
         Route::ValidateBackup(id) => restore_api::validate(env, &config, &id).await,
         Route::RestoreBackup(id) => restore_api::restore(req, env, &config, &id).await,
         Route::GetRestore(id) => restore_api::report(env, &id).await,

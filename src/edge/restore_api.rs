@@ -5,7 +5,8 @@
 //! without `allow_cross_environment`, or another job holds the lock. Once
 //! accepted, the response streams one JSON line per step event as the
 //! restore runs (`application/x-ndjson`), ending with the report, which is
-//! also stored for `GET /v1/restores/{id}`.
+//! also stored for `GET /v1/restores/{id}`. Imports bring in objects made
+//! by `d1-vault encrypt` from any SQL dump.
 
 use super::backup_run::WORKER_VERSION;
 use super::d1::D1Reader;
@@ -15,13 +16,18 @@ use super::r2::R2Store;
 use super::{env, log, respond};
 use crate::config::{Config, DB_BINDING};
 use crate::error::ApiError;
-use crate::format::BackupId;
-use crate::jobs::backup::BackupSettings;
+use crate::format::keys::Keyring;
+use crate::format::{parse_header, BackupId, FormatError, HeaderInfo};
+use crate::jobs::backup::{write_manifest, BackupSettings, PART_SIZE};
 use crate::jobs::restore::{self, Progress, RestoreParams, RestoreReport, Silent, StepReport};
-use crate::jobs::store::{EdgeError, ObjectStore};
+use crate::jobs::store::{EdgeError, ObjectStore, PartUpload};
 use crate::jobs::{lock, prune};
-use crate::layout::{new_backup_id, restore_report_key};
-use crate::manifest::Manifest;
+use crate::layout::{new_backup_id, object_key, restore_report_key};
+use crate::manifest::{
+    Digests, Encryption, Manifest, Snapshot, StatementStats, TableEntry, CIPHER, MANIFEST_VERSION,
+};
+use crate::retention::BackupKind;
+use crate::time::Timestamp;
 use futures_channel::mpsc::{unbounded, UnboundedSender};
 use serde::Deserialize;
 use serde_json::json;
@@ -193,4 +199,153 @@ fn missing_key() -> ApiError {
 fn edge_failed(error: EdgeError) -> ApiError {
     log::event("error", "edge_failed", json!({ "operation": error.operation, "detail": error.detail }));
     ApiError::internal(error.operation)
+}
+
+/// The largest request body the Workers platform accepts on most plans.
+const REQUEST_LIMIT_NOTE: &str = "Workers accept request bodies up to 100 MB (Free and Pro plans), 200 MB (Business), 500 MB (Enterprise)";
+
+/// `POST /v1/backups/import[?note=]`: the body is an object made by
+/// `d1-vault encrypt --id <id>`. It is streamed into R2 under the id in its
+/// header, checked like steps 2-5 of a restore, and listed as an `imported`
+/// backup with a manifest built from what its SQL creates; an object that
+/// fails is deleted again.
+pub async fn import(req: &mut Request, env: &Env, config: &Config) -> Result<Response, ApiError> {
+    use futures_util::StreamExt;
+    let keyring = config.keyring.as_ref().ok_or_else(missing_key)?;
+    let store = store(env)?;
+    let note = req
+        .url()
+        .ok()
+        .and_then(|url| url.query_pairs().find(|(k, _)| k == "note").map(|(_, v)| v.into_owned()));
+    let mut body = req
+        .stream()
+        .map_err(|_| ApiError::BadRequest("the request has no body: send the encrypted object".into()))?;
+    let mut pending = Vec::new();
+    let header = loop {
+        match parse_header(&pending) {
+            Ok(header) => break header,
+            Err(FormatError::TruncatedHeader { .. }) => match body.next().await {
+                Some(Ok(bytes)) => pending.extend_from_slice(&bytes),
+                Some(Err(_)) => return Err(ApiError::BadRequest("the request body could not be read".into())),
+                None => {
+                    return Err(ApiError::Unprocessable(
+                        "the body ends inside the header: it is not an object made by 'd1-vault encrypt'".into(),
+                    ))
+                }
+            },
+            Err(error) => return Err(ApiError::Unprocessable(format!("not an importable object: {error}"))),
+        }
+    };
+    let id = header.backup_id.as_str().to_owned();
+    if prune::get_manifest(&store, &id).await.map_err(edge_failed)?.is_some() {
+        return Err(ApiError::Conflict(format!(
+            "a backup with id {id} exists already; encrypt the dump again with another --id"
+        )));
+    }
+    let now = env::now();
+    let lock_ttl_ms = i64::from(config.lock_ttl_seconds) * 1_000;
+    let held = lock::acquire(&store, "import", &id, now, lock_ttl_ms)
+        .await
+        .map_err(|error| match error {
+            lock::LockError::Held(_) => ApiError::Conflict(error.to_string()),
+            lock::LockError::Store(error) => edge_failed(error),
+        })?;
+    let outcome = import_locked(&store, keyring, config, &id, &header, pending, &mut body, note, now).await;
+    if let Err(error) = lock::release(&store, &held).await {
+        log::event("error", "lock_release_failed", json!({ "detail": error.to_string() }));
+    }
+    let manifest = outcome?;
+    log::event("info", "backup_imported", json!({ "id": manifest.id, "rows": manifest.total_rows() }));
+    built(respond::json(201, &manifest))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn import_locked(
+    store: &R2Store,
+    keyring: &Keyring,
+    config: &Config,
+    id: &str,
+    header: &HeaderInfo,
+    mut pending: Vec<u8>,
+    body: &mut worker::ByteStream,
+    note: Option<String>,
+    now: Timestamp,
+) -> Result<Manifest, ApiError> {
+    use futures_util::StreamExt;
+    let key = object_key(id);
+    let mut upload = store.start_upload(&key).await.map_err(edge_failed)?;
+    let uploaded = async {
+        loop {
+            while pending.len() >= PART_SIZE {
+                let rest = pending.split_off(PART_SIZE);
+                upload.upload_part(std::mem::replace(&mut pending, rest)).await.map_err(edge_failed)?;
+            }
+            match body.next().await {
+                Some(Ok(bytes)) => pending.extend_from_slice(&bytes),
+                Some(Err(_)) => return Err(ApiError::BadRequest(format!("the request body could not be read. {REQUEST_LIMIT_NOTE}"))),
+                None => break,
+            }
+        }
+        if !pending.is_empty() {
+            upload.upload_part(std::mem::take(&mut pending)).await.map_err(edge_failed)?;
+        }
+        Ok(())
+    }
+    .await;
+    if let Err(error) = uploaded {
+        let _ = upload.abort().await;
+        return Err(error);
+    }
+    upload.complete().await.map_err(edge_failed)?;
+
+    let streamed = match restore::examine(store, keyring, &key, id).await {
+        Ok(streamed) => streamed,
+        Err((step, detail)) => {
+            let _ = store.delete(&key).await;
+            return Err(ApiError::Unprocessable(format!(
+                "the object fails validation at step {step} ({}): {detail}. Nothing was kept",
+                restore::STEP_NAMES[usize::from(step - 1)]
+            )));
+        }
+    };
+    let summary = &streamed.summary;
+    let manifest = Manifest {
+        manifest_version: MANIFEST_VERSION,
+        id: id.to_owned(),
+        created_at: now,
+        duration_ms: 0,
+        kind: BackupKind::Imported,
+        environment: config.environment.clone(),
+        database: config.database_name.clone(),
+        pinned: false,
+        note,
+        worker_version: WORKER_VERSION.to_owned(),
+        object_key: key.clone(),
+        encryption: Encryption {
+            key_id: streamed.key_id.clone(),
+            cipher: CIPHER.to_owned(),
+            chunk_size: header.chunk_size.get(),
+        },
+        plaintext: Digests { bytes: streamed.sql_bytes, sha256: streamed.sql_sha256.clone() },
+        ciphertext: Digests { bytes: streamed.object_bytes, sha256: streamed.object_sha256.clone() },
+        snapshot: Snapshot {
+            consistent: false,
+            detail: "imported: a dump made outside this worker".into(),
+        },
+        tables: summary.tables.iter().map(TableEntry::from).collect(),
+        indexes: summary.indexes.clone(),
+        views: summary.views.clone(),
+        triggers: summary.triggers.clone(),
+        schema_hash: summary.schema_sha256.clone(),
+        foreign_key_violations: 0,
+        statements: StatementStats {
+            count: summary.statements,
+            largest_bytes: summary.largest_statement_bytes as u64,
+        },
+    };
+    if let Err(error) = write_manifest(store, &manifest).await {
+        let _ = store.delete(&key).await;
+        return Err(edge_failed(error));
+    }
+    Ok(manifest)
 }

@@ -131,18 +131,7 @@ pub async fn take_backup(
                      writes during the backup may be partly included"
                 .into(),
         },
-        tables: dump
-            .tables
-            .iter()
-            .map(|table| TableEntry {
-                name: table.name.clone(),
-                kind: serde_json::to_value(table.kind)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default(),
-                rows: table.rows,
-            })
-            .collect(),
+        tables: dump.tables.iter().map(TableEntry::from).collect(),
         indexes: dump.indexes.clone(),
         views: dump.views.clone(),
         triggers: dump.triggers.clone(),

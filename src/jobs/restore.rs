@@ -202,7 +202,16 @@ pub async fn validate(
     for step in 1..=5 {
         progress.event(&started(step), false);
     }
-    let outcome = stream_statements(store, keyring, manifest, |_| async { Ok(()) }).await;
+    let outcome = stream_statements(
+        store,
+        keyring,
+        &manifest.object_key,
+        &manifest.id,
+        Some(manifest.ciphertext.bytes),
+        |_| async { Ok(()) },
+    )
+    .await
+    .and_then(|streamed| compare_digests(manifest, &streamed).map(|()| streamed.summary));
     let ms = clock().as_millis() - began.as_millis();
     let (steps, summary) = match outcome {
         Ok(summary) => match compare_summary(manifest, &summary) {
@@ -362,7 +371,13 @@ async fn replace_database<D: SqlReader + SqlWriter>(
     emit(&mut Vec::new(), started(8));
     let mut planner = Planner::new();
     let mut statements = 0u64;
-    let imported = stream_statements(store, keyring, manifest, |validated: Vec<Validated>| {
+    let imported = stream_statements(
+        store,
+        keyring,
+        &manifest.object_key,
+        &manifest.id,
+        Some(manifest.ciphertext.bytes),
+        |validated: Vec<Validated>| {
         let mut batches = Vec::new();
         for statement in validated {
             planner.push(statement, &mut batches);
@@ -376,8 +391,10 @@ async fn replace_database<D: SqlReader + SqlWriter>(
             }
             Ok(())
         }
-    })
-    .await;
+        },
+    )
+    .await
+    .and_then(|streamed| compare_digests(manifest, &streamed).map(|()| streamed.summary));
     let imported = match imported {
         Ok(summary) => {
             if let Some(batch) = planner.finish() {
@@ -416,37 +433,56 @@ async fn replace_database<D: SqlReader + SqlWriter>(
     }
 }
 
-/// Streams `manifest`'s object through decryption and the statement reader
-/// and validator, handing each piece's statements to `sink`; checks size and
-/// both hashes against the manifest. Returns what the statements create.
+/// What a streamed pass over an object computed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Streamed {
+    /// What the SQL creates.
+    pub summary: RestoreSummary,
+    /// The object's size.
+    pub object_bytes: u64,
+    /// The object's SHA-256.
+    pub object_sha256: String,
+    /// The SQL's size.
+    pub sql_bytes: u64,
+    /// The SQL's SHA-256.
+    pub sql_sha256: String,
+    /// The key the object is encrypted with.
+    pub key_id: String,
+}
+
+/// Streams the object at `key` (backup `id`, `expected_size` bytes if
+/// known) through decryption and the statement reader and validator,
+/// handing each piece's validated statements to `sink`.
 async fn stream_statements<F, Fut>(
     store: &impl ObjectStore,
     keyring: &Keyring,
-    manifest: &Manifest,
+    key: &str,
+    id: &str,
+    expected_size: Option<u64>,
     mut sink: F,
-) -> Result<RestoreSummary, PassFailure>
+) -> Result<Streamed, PassFailure>
 where
     F: FnMut(Vec<Validated>) -> Fut,
     Fut: std::future::Future<Output = Result<(), PassFailure>>,
 {
-    let key = &manifest.object_key;
     let size = store
         .size(key)
         .await
         .map_err(|e| fail(1, format!("reading the object failed: {e}")))?
         .ok_or_else(|| fail(1, format!("the data object {key} is missing")))?;
-    if size != manifest.ciphertext.bytes {
+    if let Some(expected) = expected_size.filter(|expected| *expected != size) {
         return Err(fail(
             1,
-            format!("the object is {size} bytes but the manifest says {}: it was truncated or replaced", manifest.ciphertext.bytes),
+            format!("the object is {size} bytes but the manifest says {expected}: it was truncated or replaced"),
         ));
     }
-    let backup_id = BackupId::parse(&manifest.id).map_err(|e| fail(3, e.to_string()))?;
+    let backup_id = BackupId::parse(id).map_err(|e| fail(3, e.to_string()))?;
     let mut decryptor = Decryptor::new(keyring, Some(&backup_id));
     let mut reader = StatementReader::new();
     let mut validator = Validator::new();
     let mut object_hash = Sha256::new();
     let mut sql_hash = Sha256::new();
+    let mut sql_bytes = 0u64;
     let mut plaintext = Vec::new();
     let mut offset = 0u64;
     while offset < size {
@@ -463,24 +499,50 @@ where
         plaintext.clear();
         decryptor.update(&bytes, &mut plaintext).map_err(|e| fail(3, e.to_string()))?;
         sql_hash.update(&plaintext);
+        sql_bytes += plaintext.len() as u64;
         let statements = read_and_check(&mut reader, &mut validator, &plaintext)?;
         sink(statements).await?;
     }
     plaintext.clear();
-    decryptor.finish(&mut plaintext).map_err(|e| fail(3, e.to_string()))?;
+    let decrypted = decryptor.finish(&mut plaintext).map_err(|e| fail(3, e.to_string()))?;
     sql_hash.update(&plaintext);
+    sql_bytes += plaintext.len() as u64;
     let statements = read_and_check(&mut reader, &mut validator, &plaintext)?;
     reader.finish().map_err(|e| fail(5, e.to_string()))?;
-    let object_sha = hex(&object_hash.finalize());
-    if object_sha != manifest.ciphertext.sha256 {
-        return Err(fail(2, format!("the object's SHA-256 is {object_sha}, the manifest says {}", manifest.ciphertext.sha256)));
-    }
-    let sql_sha = hex(&sql_hash.finalize());
-    if sql_sha != manifest.plaintext.sha256 {
-        return Err(fail(4, format!("the SQL's SHA-256 is {sql_sha}, the manifest says {}", manifest.plaintext.sha256)));
-    }
     sink(statements).await?;
-    Ok(validator.finish())
+    Ok(Streamed {
+        summary: validator.finish(),
+        object_bytes: size,
+        object_sha256: hex(&object_hash.finalize()),
+        sql_bytes,
+        sql_sha256: hex(&sql_hash.finalize()),
+        key_id: decrypted.key_id.to_string(),
+    })
+}
+
+/// Steps 2 and 4: the digests a pass computed against the manifest's.
+fn compare_digests(manifest: &Manifest, streamed: &Streamed) -> Result<(), PassFailure> {
+    if streamed.object_sha256 != manifest.ciphertext.sha256 {
+        return Err(fail(
+            2,
+            format!("the object's SHA-256 is {}, the manifest says {}", streamed.object_sha256, manifest.ciphertext.sha256),
+        ));
+    }
+    if streamed.sql_sha256 != manifest.plaintext.sha256 {
+        return Err(fail(
+            4,
+            format!("the SQL's SHA-256 is {}, the manifest says {}", streamed.sql_sha256, manifest.plaintext.sha256),
+        ));
+    }
+    Ok(())
+}
+
+/// Steps 1-5 over an object that has no manifest yet (an import): what it
+/// holds, or why it is not a valid backup (with the failing step's number).
+pub async fn examine(store: &impl ObjectStore, keyring: &Keyring, key: &str, id: &str) -> Result<Streamed, (u8, String)> {
+    stream_statements(store, keyring, key, id, None, |_| async { Ok(()) })
+        .await
+        .map_err(|failure| (failure.step, failure.detail))
 }
 
 fn read_and_check(reader: &mut StatementReader, validator: &mut Validator, sql: &[u8]) -> Result<Vec<Validated>, PassFailure> {

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use d1_vault::dump::{Dump, DumpOptions, DumpSummary, Row, Step, HEADER, MAX_QUERY_BYTES, MAX_STATEMENT_BYTES};
-use rusqlite::types::{Value, ValueRef};
 use rusqlite::limits::Limit;
+use rusqlite::types::{Value, ValueRef};
 use rusqlite::Connection;
 
 /// D1's limit on one string or BLOB (and row), applied to the connection
@@ -180,7 +180,9 @@ pub fn assert_framing(run: &DumpRun) -> usize {
 /// The FTS5 tables of a database.
 pub fn fts5_tables(conn: &Connection) -> Vec<String> {
     let mut statement = conn
-        .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE%' ORDER BY rowid")
+        .prepare(
+            "SELECT name FROM sqlite_schema WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE%' ORDER BY rowid",
+        )
         .expect("list fts");
     let names = statement.query_map([], |r| r.get(0)).expect("list fts").map(|r| r.expect("name")).collect();
     names
@@ -194,7 +196,10 @@ pub fn without_fts_shadow_rows(dump: &str, fts: &[String]) -> String {
         .flat_map(|name| {
             ["_data", "_idx", "_content", "_docsize", "_config"].iter().flat_map(move |suffix| {
                 let table = format!("{name}{suffix}");
-                [format!("INSERT INTO {table} VALUES"), format!("INSERT INTO \"{}\" VALUES", table.replace('"', "\"\""))]
+                [
+                    format!("INSERT INTO {table} VALUES"),
+                    format!("INSERT INTO \"{}\" VALUES", table.replace('"', "\"\"")),
+                ]
             })
         })
         .collect();
@@ -219,8 +224,7 @@ pub fn contents(conn: &Connection) -> Vec<(String, Vec<Vec<Value>>)> {
     let mut out = Vec::new();
     for (name, without_rowid) in tables {
         let is_fts_or_shadow = fts.iter().any(|f| {
-            name == *f
-                || ["_data", "_idx", "_content", "_docsize", "_config"].iter().any(|s| name == format!("{f}{s}"))
+            name == *f || ["_data", "_idx", "_content", "_docsize", "_config"].iter().any(|s| name == format!("{f}{s}"))
         });
         if is_fts_or_shadow {
             continue;
