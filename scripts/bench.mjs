@@ -148,6 +148,49 @@ CREATE INDEX events_account ON events(account_id);
     results.wrangler_export = { error: error.message.split('\n').slice(0, 3).join(' ') };
   }
   results.database = { rows, sqlite_file_bytes: dbBytes };
+
+  // 3. Restores of the same backup: the worker (all ten steps, safety
+  // backup included), `sqlite3 new.db < dump.sql`, `wrangler d1 execute --file`.
+  const restoreRun = await timed(async () => {
+    const res = await worker.fetch(`/v1/backups/${manifest.id}/restore`, {
+      method: 'POST', token: TEST_SECRETS.ADMIN_TOKEN, body: JSON.stringify({ confirm: 'd1-vault-demo' }),
+    });
+    const lines = (await res.text()).trim().split('\n').map((line) => JSON.parse(line));
+    return lines.at(-1);
+  });
+  const restoreReport = restoreRun.value.report;
+  if (restoreReport.outcome !== 'succeeded') throw new Error(`restore: ${JSON.stringify(restoreReport)}`);
+  const stepMs = Object.fromEntries(restoreReport.steps.map((step) => [step.name, step.ms]));
+  results.worker_restore = {
+    ms: Math.round(restoreRun.ms),
+    import_ms: stepMs.import,
+    rows_s: Math.round(rows / (restoreRun.ms / 1000)),
+    import_rows_s: stepMs.import ? Math.round(rows / (stepMs.import / 1000)) : null,
+    wasm_memory_bytes: restoreRun.value.wasm_memory_bytes,
+    steps_ms: stepMs,
+  };
+  const plainDump = path.join(await tempDir(), 'ours.sql');
+  await worker.r2Get(`backups/d1/${manifest.id}.sql.enc`, `${plainDump}.enc`);
+  const { cli: runCli } = await import('../tests/e2e/harness.mjs');
+  const decrypted = await runCli(['decrypt', `${plainDump}.enc`, '--id', manifest.id, '-o', plainDump], {
+    env: { BACKUP_ENCRYPTION_KEY: TEST_SECRETS.BACKUP_ENCRYPTION_KEY },
+  });
+  if (decrypted.code !== 0) throw new Error(decrypted.stderr);
+  const sqliteLoad = measured('sh', ['-c', `sqlite3 '${plainDump}.db' < '${plainDump}'`]);
+  results.sqlite3_import = {
+    ms: Math.round(sqliteLoad.ms), rows_s: Math.round(rows / (sqliteLoad.ms / 1000)), peak_rss_bytes: sqliteLoad.peakBytes,
+  };
+  const wranglerLimit = Number(process.env.BENCH_WRANGLER_EXECUTE_MAX_ROWS ?? 200_000);
+  if (rows <= wranglerLimit) {
+    const fresh = await tempDir();
+    const executed = measured(WRANGLER, ['d1', 'execute', 'DB', '--local', '--persist-to', fresh, '--file', plainDump, '--yes'], { cwd: ROOT });
+    results.wrangler_execute = {
+      ms: Math.round(executed.ms), rows_s: Math.round(rows / (executed.ms / 1000)), peak_rss_bytes: executed.peakBytes,
+    };
+    await rm(fresh, { recursive: true, force: true });
+  } else {
+    results.wrangler_execute = { error: `not run above ${wranglerLimit} rows (BENCH_WRANGLER_EXECUTE_MAX_ROWS): one round trip per statement` };
+  }
   await rm(exportDir, { recursive: true, force: true });
 } finally {
   await worker.stop();
@@ -166,4 +209,14 @@ for (const [name, r] of Object.entries({ 'd1-vault (worker)': results.worker_bac
   }
   console.log(`  ${name.padEnd(19)} ${(r.ms / 1000).toFixed(1).padStart(6)} ${(r.sql_bytes / MIB).toFixed(1).padStart(9)} ${String(r.sql_mb_s).padStart(6)} ${String(r.rows_s).padStart(9)} ${mib(r.wasm_memory_bytes ?? r.peak_rss_bytes).padStart(10)} ${mib(r.stored_bytes ?? r.sql_bytes).padStart(9)}`);
 }
+console.log(`\nrestore of the same ${rows.toLocaleString()} rows`);
+console.log('                        time s     rows/s     memory');
+for (const [name, r] of Object.entries({ 'd1-vault (10 steps)': results.worker_restore, 'wrangler d1 execute': results.wrangler_execute, 'sqlite3 < dump.sql': results.sqlite3_import })) {
+  if (r.error) {
+    console.log(`  ${name.padEnd(21)} ${r.error}`);
+    continue;
+  }
+  console.log(`  ${name.padEnd(21)} ${(r.ms / 1000).toFixed(1).padStart(6)} ${String(r.rows_s).padStart(10)} ${mib(r.wasm_memory_bytes ?? r.peak_rss_bytes).padStart(10)}`);
+}
+if (results.worker_restore.steps_ms) console.log(`  d1-vault steps (ms): ${JSON.stringify(results.worker_restore.steps_ms)}`);
 console.log(`\n${JSON.stringify(results)}`);
