@@ -1,10 +1,8 @@
 //! `d1-vault health`: is the database protected right now? For monitors.
 
-use lexopt::Arg::{Long, Short};
-
-use crate::common::{print_usage, CliError, Command};
+use crate::common::{CliError, Command};
 use crate::json::Json;
-use crate::remote::{remote_options, Auth, RemoteArgs, RemoteOption, QUICK_TIMEOUT};
+use crate::remote::{remote_options, Auth, RemoteArgs, QUICK_TIMEOUT};
 use crate::render::{text, write_stdout};
 
 pub const COMMAND: Command = Command {
@@ -41,16 +39,9 @@ Example, in a crontab:
 );
 
 fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
-    let mut remote = RemoteArgs::default();
-    while let Some(arg) = parser.next()? {
-        match arg {
-            Short('h') | Long("help") => return print_usage(USAGE),
-            arg => match RemoteOption::of(&arg) {
-                Some(option) => remote.set(option, parser)?,
-                None => return Err(arg.unexpected().into()),
-            },
-        }
-    }
+    let Some(remote) = RemoteArgs::parse_plain(parser, USAGE)? else {
+        return Ok(());
+    };
     let client = remote.client(Auth::Public, Some(QUICK_TIMEOUT))?;
     let reply = client.get("/health")?;
     // A proxy's error page is the worker failing, not a wrong URL.

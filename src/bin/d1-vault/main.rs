@@ -34,11 +34,15 @@ mod remote;
 #[cfg(not(target_arch = "wasm32"))]
 mod render;
 #[cfg(not(target_arch = "wasm32"))]
+mod restore;
+#[cfg(not(target_arch = "wasm32"))]
 mod retention;
 #[cfg(not(target_arch = "wasm32"))]
 mod show;
 #[cfg(not(target_arch = "wasm32"))]
 mod status;
+#[cfg(not(target_arch = "wasm32"))]
+mod validate;
 #[cfg(not(target_arch = "wasm32"))]
 mod verify;
 
@@ -56,6 +60,8 @@ const COMMANDS: &[common::Command] = &[
     list::COMMAND,
     show::COMMAND,
     backup::COMMAND,
+    validate::COMMAND,
+    restore::COMMAND,
     delete::COMMAND,
     retention::COMMAND,
     status::COMMAND,

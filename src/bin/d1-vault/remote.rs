@@ -6,14 +6,14 @@
 
 use std::env;
 use std::ffi::OsString;
-use std::io::ErrorKind;
+use std::io::{BufRead, BufReader, ErrorKind};
 use std::time::Duration;
 
-use lexopt::Arg::{self, Long};
+use lexopt::Arg::{self, Long, Short};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use ureq::http::StatusCode;
 
-use crate::common::CliError;
+use crate::common::{print_usage, CliError};
 use crate::json::Json;
 
 /// The environment variable with the worker's base URL.
@@ -36,6 +36,12 @@ const ESCAPED: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
+/// The Accept header of ordinary requests.
+const JSON: &str = "application/json";
+/// The Accept header of a streaming request: NDJSON while it goes well, a
+/// JSON error when it is refused.
+const NDJSON: &str = "application/x-ndjson, application/json";
+
 /// Longest piece of an unexpected (non-API) body quoted in an error.
 const SNIPPET_CHARS: usize = 160;
 
@@ -44,7 +50,8 @@ macro_rules! remote_options {
     () => {
         "      --url <url>        the worker, like https://d1-vault-production.<account>.workers.dev
                          (default: $D1_VAULT_URL)
-      --token <token>    the worker's READ_TOKEN, or ADMIN_TOKEN to back up and delete
+      --token <token>    the worker's READ_TOKEN, or ADMIN_TOKEN to back up,
+                         restore and delete
                          (default: $D1_VAULT_TOKEN, the safer way: options show in ps)
 "
     };
@@ -105,6 +112,29 @@ pub enum Auth {
 }
 
 impl RemoteArgs {
+    /// Parses the whole command line of a command that takes only the common
+    /// options and `-h`/`--help`. `None` means the help was asked for and
+    /// `usage` printed: the command has nothing more to do.
+    pub fn parse_plain(
+        parser: &mut lexopt::Parser,
+        usage: &str,
+    ) -> Result<Option<RemoteArgs>, CliError> {
+        let mut remote = RemoteArgs::default();
+        while let Some(arg) = parser.next()? {
+            match arg {
+                Short('h') | Long("help") => {
+                    print_usage(usage)?;
+                    return Ok(None);
+                }
+                arg => match RemoteOption::of(&arg) {
+                    Some(option) => remote.set(option, parser)?,
+                    None => return Err(arg.unexpected().into()),
+                },
+            }
+        }
+        Ok(Some(remote))
+    }
+
     /// Records `option`, reading its value from `parser` if it takes one.
     pub fn set(
         &mut self,
@@ -147,7 +177,7 @@ impl RemoteArgs {
                     setting(self.token.as_ref(), "--token", TOKEN_VAR)?.ok_or_else(|| {
                         CliError::Io(format!(
                             "no API token: pass --token or set {TOKEN_VAR} (the worker's \
-                         READ_TOKEN, or ADMIN_TOKEN to back up and delete)"
+                         READ_TOKEN, or ADMIN_TOKEN to back up, restore and delete)"
                         ))
                     })?;
                 if !token.value.bytes().all(|b| b.is_ascii_graphic()) {
@@ -251,7 +281,7 @@ impl Client {
     /// `GET <base><path>`; `path` starts with `/` and is already escaped.
     pub fn get(&self, path: &str) -> Result<Reply, CliError> {
         let url = format!("{}{path}", self.base);
-        let result = self.authorize(self.agent.get(&url)).call();
+        let result = self.authorize(self.agent.get(&url), JSON).call();
         self.reply("GET", url, result)
     }
 
@@ -259,16 +289,46 @@ impl Client {
     pub fn post(&self, path: &str, body: &serde_json::Value) -> Result<Reply, CliError> {
         let url = format!("{}{path}", self.base);
         let result = self
-            .authorize(self.agent.post(&url))
+            .authorize(self.agent.post(&url), JSON)
             .content_type("application/json")
             .send(body.to_string());
         self.reply("POST", url, result)
     }
 
+    /// `POST <base><path>` with no body.
+    pub fn post_empty(&self, path: &str) -> Result<Reply, CliError> {
+        let url = format!("{}{path}", self.base);
+        let result = self.authorize(self.agent.post(&url), JSON).send_empty();
+        self.reply("POST", url, result)
+    }
+
+    /// `POST <base><path>` with a JSON body, to a route that answers success
+    /// with NDJSON (one JSON object per line, sent as the work goes on): a
+    /// 2xx body is handed over unread, to be read line by line as it
+    /// arrives; any other answer is read whole, for its error.
+    pub fn post_streaming(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> Result<Streamed, CliError> {
+        let url = format!("{}{path}", self.base);
+        let result = self
+            .authorize(self.agent.post(&url), NDJSON)
+            .content_type("application/json")
+            .send(body.to_string());
+        match result {
+            Ok(response) if response.status().is_success() => Ok(Streamed::Lines(Lines {
+                reader: BufReader::new(response.into_body().into_reader()),
+                request: format!("POST {url}"),
+            })),
+            result => self.reply("POST", url, result).map(Streamed::Reply),
+        }
+    }
+
     /// `DELETE <base><path>`.
     pub fn delete(&self, path: &str) -> Result<Reply, CliError> {
         let url = format!("{}{path}", self.base);
-        let result = self.authorize(self.agent.delete(&url)).call();
+        let result = self.authorize(self.agent.delete(&url), JSON).call();
         self.reply("DELETE", url, result)
     }
 
@@ -297,8 +357,13 @@ impl Client {
         })
     }
 
-    fn authorize<B>(&self, request: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
-        let request = request.header("Accept", "application/json");
+    /// `request` with the token, if any, and `accept` as its Accept header.
+    fn authorize<B>(
+        &self,
+        request: ureq::RequestBuilder<B>,
+        accept: &str,
+    ) -> ureq::RequestBuilder<B> {
+        let request = request.header("Accept", accept);
         match &self.token {
             Some(token) => request.header("Authorization", format!("Bearer {token}")),
             None => request,
@@ -393,5 +458,50 @@ impl Reply {
             None => line,
             Some((cut, _)) => format!("{}...", &line[..cut]),
         }
+    }
+}
+
+/// The answer to [`Client::post_streaming`].
+pub enum Streamed {
+    /// A 2xx answer: its body, to read line by line as it arrives.
+    Lines(Lines),
+    /// Any other answer, read whole.
+    Reply(Reply),
+}
+
+/// A streamed body, line by line. No line is waited for any longer than
+/// the client's timeout allows (none, for a restore).
+pub struct Lines {
+    reader: BufReader<ureq::BodyReader<'static>>,
+    /// `METHOD url`, for messages.
+    request: String,
+}
+
+impl Lines {
+    /// The next line, without its line ending; `None` at the end of the body.
+    /// A connection that breaks off, or a line that is not UTF-8, is an I/O
+    /// error (exit 3) naming the request.
+    pub fn next_line(&mut self) -> Result<Option<String>, CliError> {
+        let mut line = Vec::new();
+        let read = self.reader.read_until(b'\n', &mut line).map_err(|err| {
+            CliError::Io(format!("the answer to {} broke off: {err}", self.request))
+        })?;
+        if read == 0 {
+            return Ok(None);
+        }
+        while line.last().is_some_and(|&b| b == b'\n' || b == b'\r') {
+            line.pop();
+        }
+        String::from_utf8(line).map(Some).map_err(|_| {
+            CliError::Io(format!(
+                "the answer to {} has a line that is not UTF-8 text",
+                self.request
+            ))
+        })
+    }
+
+    /// `METHOD url` of the request this is the answer to.
+    pub fn request(&self) -> &str {
+        &self.request
     }
 }

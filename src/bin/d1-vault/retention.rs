@@ -1,12 +1,8 @@
 //! `d1-vault retention`: what the retention policy would keep and remove now.
 
-use lexopt::Arg::{Long, Short};
-
-use crate::common::{print_usage, CliError, Command};
+use crate::common::{CliError, Command};
 use crate::json::Json;
-use crate::remote::{
-    remote_exit_status, remote_options, Auth, RemoteArgs, RemoteOption, QUICK_TIMEOUT,
-};
+use crate::remote::{remote_exit_status, remote_options, Auth, RemoteArgs, QUICK_TIMEOUT};
 use crate::render::{text, write_stdout, Align, Table};
 
 pub const COMMAND: Command = Command {
@@ -38,16 +34,9 @@ Options:
 );
 
 fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
-    let mut remote = RemoteArgs::default();
-    while let Some(arg) = parser.next()? {
-        match arg {
-            Short('h') | Long("help") => return print_usage(USAGE),
-            arg => match RemoteOption::of(&arg) {
-                Some(option) => remote.set(option, parser)?,
-                None => return Err(arg.unexpected().into()),
-            },
-        }
-    }
+    let Some(remote) = RemoteArgs::parse_plain(parser, USAGE)? else {
+        return Ok(());
+    };
     let client = remote.client(Auth::Token, Some(QUICK_TIMEOUT))?;
     let plan = client.get("/v1/retention")?.success()?;
     if remote.json {

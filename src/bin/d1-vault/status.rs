@@ -1,11 +1,7 @@
 //! `d1-vault status`: a deployed worker's last runs and configuration.
 
-use lexopt::Arg::{Long, Short};
-
-use crate::common::{print_usage, CliError, Command};
-use crate::remote::{
-    remote_exit_status, remote_options, Auth, RemoteArgs, RemoteOption, QUICK_TIMEOUT,
-};
+use crate::common::{CliError, Command};
+use crate::remote::{remote_exit_status, remote_options, Auth, RemoteArgs, QUICK_TIMEOUT};
 use crate::render::{fields, flatten, write_stdout};
 
 pub const COMMAND: Command = Command {
@@ -37,16 +33,9 @@ Options:
 );
 
 fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
-    let mut remote = RemoteArgs::default();
-    while let Some(arg) = parser.next()? {
-        match arg {
-            Short('h') | Long("help") => return print_usage(USAGE),
-            arg => match RemoteOption::of(&arg) {
-                Some(option) => remote.set(option, parser)?,
-                None => return Err(arg.unexpected().into()),
-            },
-        }
-    }
+    let Some(remote) = RemoteArgs::parse_plain(parser, USAGE)? else {
+        return Ok(());
+    };
     let client = remote.client(Auth::Token, Some(QUICK_TIMEOUT))?;
     let status = client.get("/v1/status")?.success()?;
     if remote.json {
