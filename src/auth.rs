@@ -39,7 +39,11 @@ impl std::fmt::Debug for Tokens {
 
 /// Decides whether a request with this `Authorization` header may use a
 /// route that requires `access`.
-pub fn authorize(access: Access, authorization: Option<&str>, tokens: &Tokens) -> Result<(), ApiError> {
+pub fn authorize(
+    access: Access,
+    authorization: Option<&str>,
+    tokens: &Tokens,
+) -> Result<(), ApiError> {
     let admin = tokens.admin.as_deref();
     let read = tokens.read.as_deref();
     match access {
@@ -51,7 +55,8 @@ pub fn authorize(access: Access, authorization: Option<&str>, tokens: &Tokens) -
         }
         Access::Read if admin.is_none() && read.is_none() => {
             return Err(ApiError::NotConfigured(
-                "neither READ_TOKEN nor ADMIN_TOKEN is set: set them with 'wrangler secret put'".into(),
+                "neither READ_TOKEN nor ADMIN_TOKEN is set: set them with 'wrangler secret put'"
+                    .into(),
             ))
         }
         _ => {}
@@ -76,7 +81,10 @@ pub fn authorize(access: Access, authorization: Option<&str>, tokens: &Tokens) -
 fn tokens_equal(presented: &str, expected: &str) -> bool {
     let a = Sha256::digest(presented.as_bytes());
     let b = Sha256::digest(expected.as_bytes());
-    a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.iter()
+        .zip(b.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
 }
 
 #[cfg(test)]
@@ -97,13 +105,22 @@ mod tests {
 
     #[test]
     fn read_routes_accept_either_token() {
-        assert_eq!(authorize(Access::Read, Some("Bearer reader-secret"), &both()), Ok(()));
-        assert_eq!(authorize(Access::Read, Some("Bearer admin-secret"), &both()), Ok(()));
+        assert_eq!(
+            authorize(Access::Read, Some("Bearer reader-secret"), &both()),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(Access::Read, Some("Bearer admin-secret"), &both()),
+            Ok(())
+        );
     }
 
     #[test]
     fn admin_routes_refuse_the_read_token_with_403() {
-        assert_eq!(authorize(Access::Admin, Some("Bearer admin-secret"), &both()), Ok(()));
+        assert_eq!(
+            authorize(Access::Admin, Some("Bearer admin-secret"), &both()),
+            Ok(())
+        );
         assert_eq!(
             authorize(Access::Admin, Some("Bearer reader-secret"), &both()),
             Err(ApiError::Forbidden)
@@ -112,24 +129,54 @@ mod tests {
 
     #[test]
     fn missing_or_wrong_tokens_are_401() {
-        for header in [None, Some(""), Some("Bearer "), Some("Basic abc"), Some("Bearer nope"), Some("reader-secret")] {
-            assert_eq!(authorize(Access::Read, header, &both()), Err(ApiError::Unauthorized), "{header:?}");
-            assert_eq!(authorize(Access::Admin, header, &both()), Err(ApiError::Unauthorized), "{header:?}");
+        for header in [
+            None,
+            Some(""),
+            Some("Bearer "),
+            Some("Basic abc"),
+            Some("Bearer nope"),
+            Some("reader-secret"),
+        ] {
+            assert_eq!(
+                authorize(Access::Read, header, &both()),
+                Err(ApiError::Unauthorized),
+                "{header:?}"
+            );
+            assert_eq!(
+                authorize(Access::Admin, header, &both()),
+                Err(ApiError::Unauthorized),
+                "{header:?}"
+            );
         }
     }
 
     #[test]
     fn missing_secrets_fail_closed_with_503() {
         let none = Tokens::default();
-        assert_eq!(authorize(Access::Read, Some("Bearer x"), &none).unwrap_err().status(), 503);
-        assert_eq!(authorize(Access::Admin, Some("Bearer x"), &none).unwrap_err().status(), 503);
+        assert_eq!(
+            authorize(Access::Read, Some("Bearer x"), &none)
+                .unwrap_err()
+                .status(),
+            503
+        );
+        assert_eq!(
+            authorize(Access::Admin, Some("Bearer x"), &none)
+                .unwrap_err()
+                .status(),
+            503
+        );
         let read_only = Tokens {
             read: Some("reader-secret".into()),
             admin: None,
         };
-        assert_eq!(authorize(Access::Read, Some("Bearer reader-secret"), &read_only), Ok(()));
         assert_eq!(
-            authorize(Access::Admin, Some("Bearer reader-secret"), &read_only).unwrap_err().status(),
+            authorize(Access::Read, Some("Bearer reader-secret"), &read_only),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(Access::Admin, Some("Bearer reader-secret"), &read_only)
+                .unwrap_err()
+                .status(),
             503
         );
     }

@@ -151,23 +151,28 @@ impl Config {
         if tokens.read.is_some() && tokens.read == tokens.admin {
             return Err(ConfigError {
                 variable: READ_TOKEN,
-                problem: "must differ from ADMIN_TOKEN, or the read token could do everything".into(),
+                problem: "must differ from ADMIN_TOKEN, or the read token could do everything"
+                    .into(),
             });
         }
         let keyring = match present(BACKUP_ENCRYPTION_KEY) {
             None => None,
             Some(current) => Some(
-                Keyring::from_values(&current, present(BACKUP_ENCRYPTION_KEYS_PREVIOUS).as_deref()).map_err(
-                    |error| ConfigError {
-                        variable: error.variable(),
-                        problem: error.to_string(),
-                    },
-                )?,
+                Keyring::from_values(
+                    &current,
+                    present(BACKUP_ENCRYPTION_KEYS_PREVIOUS).as_deref(),
+                )
+                .map_err(|error| ConfigError {
+                    variable: error.variable(),
+                    problem: error.to_string(),
+                })?,
             ),
         };
         let alert_webhook_url = match present(ALERT_WEBHOOK_URL) {
             None => None,
-            Some(url) if url.starts_with("https://") || url.starts_with("http://") => Some(url.trim().to_owned()),
+            Some(url) if url.starts_with("https://") || url.starts_with("http://") => {
+                Some(url.trim().to_owned())
+            }
             Some(_) => {
                 return Err(ConfigError {
                     variable: ALERT_WEBHOOK_URL,
@@ -189,7 +194,11 @@ impl Config {
     }
 }
 
-fn required_name(variable: &'static str, value: Option<String>, max_len: usize) -> Result<String, ConfigError> {
+fn required_name(
+    variable: &'static str,
+    value: Option<String>,
+    max_len: usize,
+) -> Result<String, ConfigError> {
     let value = value.ok_or_else(|| ConfigError {
         variable,
         problem: "is not set; add it under [vars] in wrangler.toml (per environment)".into(),
@@ -199,7 +208,9 @@ fn required_name(variable: &'static str, value: Option<String>, max_len: usize) 
     if value.len() > max_len || !value.chars().all(allowed) {
         return Err(ConfigError {
             variable,
-            problem: format!("must be 1 to {max_len} characters of A-Z, a-z, 0-9, '-' and '_', got {value:?}"),
+            problem: format!(
+                "must be 1 to {max_len} characters of A-Z, a-z, 0-9, '-' and '_', got {value:?}"
+            ),
         });
     }
     Ok(value.to_owned())
@@ -212,7 +223,9 @@ fn bounded_number(
     min: u32,
     max: u32,
 ) -> Result<u32, ConfigError> {
-    let Some(value) = value else { return Ok(default) };
+    let Some(value) = value else {
+        return Ok(default);
+    };
     match value.trim().parse::<u32>() {
         Ok(n) if (min..=max).contains(&n) => Ok(n),
         _ => Err(ConfigError {
@@ -244,7 +257,10 @@ mod tests {
     const KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 
     fn parse(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_lookup(|name| map.get(name).cloned())
     }
 
@@ -293,7 +309,10 @@ mod tests {
         assert_eq!(config.stale_after_hours, 2);
         assert!(config.keyring.is_some());
         assert!(config.test_routes);
-        assert_eq!(config.alert_webhook_url.as_deref(), Some("https://hooks.example.com/d1"));
+        assert_eq!(
+            config.alert_webhook_url.as_deref(),
+            Some("https://hooks.example.com/d1")
+        );
     }
 
     #[test]
@@ -340,7 +359,10 @@ mod tests {
         let mut pairs = minimal();
         pairs.push((BACKUP_ENCRYPTION_KEY, KEY));
         pairs.push((BACKUP_ENCRYPTION_KEYS_PREVIOUS, "zz"));
-        assert_eq!(parse(&pairs).unwrap_err().variable, BACKUP_ENCRYPTION_KEYS_PREVIOUS);
+        assert_eq!(
+            parse(&pairs).unwrap_err().variable,
+            BACKUP_ENCRYPTION_KEYS_PREVIOUS
+        );
     }
 
     #[test]

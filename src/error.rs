@@ -59,7 +59,9 @@ pub enum ApiError {
 impl ApiError {
     /// An internal failure: `context` is shown, `detail` must only be logged.
     pub fn internal(context: impl Into<String>) -> Self {
-        Self::Internal { context: context.into() }
+        Self::Internal {
+            context: context.into(),
+        }
     }
 
     /// The HTTP status code for this error.
@@ -133,8 +135,16 @@ mod tests {
             (ApiError::Forbidden, 403, "forbidden"),
             (ApiError::NotFound("x".into()), 404, "not_found"),
             (ApiError::Conflict("x".into()), 409, "conflict"),
-            (ApiError::PayloadTooLarge("x".into()), 413, "payload_too_large"),
-            (ApiError::Unprocessable("x".into()), 422, "validation_failed"),
+            (
+                ApiError::PayloadTooLarge("x".into()),
+                413,
+                "payload_too_large",
+            ),
+            (
+                ApiError::Unprocessable("x".into()),
+                422,
+                "validation_failed",
+            ),
             (ApiError::internal("reading state"), 500, "internal"),
             (ApiError::NotConfigured("x".into()), 503, "not_configured"),
         ];

@@ -75,11 +75,14 @@ impl HealthReport {
             ),
             (false, None) => (
                 HealthStatus::Stale,
-                "no backup has completed yet; take one with POST /v1/backups or wait for the cron".to_owned(),
+                "no backup has completed yet; take one with POST /v1/backups or wait for the cron"
+                    .to_owned(),
             ),
             (false, Some(age)) if age > stale_after_seconds => (
                 HealthStatus::Stale,
-                format!("the newest backup is older than {stale_after_hours} h; check the cron trigger"),
+                format!(
+                    "the newest backup is older than {stale_after_hours} h; check the cron trigger"
+                ),
             ),
             (false, Some(_)) => (HealthStatus::Ok, "backups are current".to_owned()),
         };
@@ -156,12 +159,18 @@ mod tests {
             last_success: Some(run(26, true)),
             last_run: Some(run(26, true)),
         };
-        assert_eq!(HealthReport::assess(&at_threshold, 26, NOW).status, HealthStatus::Ok);
+        assert_eq!(
+            HealthReport::assess(&at_threshold, 26, NOW).status,
+            HealthStatus::Ok
+        );
         let past = BackupHistory {
             last_success: Some(run(27, true)),
             last_run: Some(run(27, true)),
         };
-        assert_eq!(HealthReport::assess(&past, 26, NOW).status, HealthStatus::Stale);
+        assert_eq!(
+            HealthReport::assess(&past, 26, NOW).status,
+            HealthStatus::Stale
+        );
     }
 
     #[test]
@@ -177,7 +186,8 @@ mod tests {
 
     #[test]
     fn serializes_the_contract_fields() {
-        let json = serde_json::to_value(HealthReport::assess(&BackupHistory::default(), 26, NOW)).unwrap();
+        let json =
+            serde_json::to_value(HealthReport::assess(&BackupHistory::default(), 26, NOW)).unwrap();
         assert_eq!(json["status"], "stale");
         assert!(json["last_success_at"].is_null());
         assert!(json["age_seconds"].is_null());

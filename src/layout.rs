@@ -51,7 +51,8 @@ pub fn restore_report_key(id: &str) -> String {
 
 /// The backup id a manifest key belongs to, if it is one.
 pub fn id_from_manifest_key(key: &str) -> Option<&str> {
-    key.strip_prefix(MANIFEST_PREFIX)?.strip_suffix(MANIFEST_SUFFIX)
+    key.strip_prefix(MANIFEST_PREFIX)?
+        .strip_suffix(MANIFEST_SUFFIX)
 }
 
 /// The backup id a data object key belongs to, if it is one (not nested).
@@ -65,7 +66,16 @@ pub fn new_backup_id(at: Timestamp, random: [u8; 3]) -> String {
     let c = at.civil();
     format!(
         "{:04}{:02}{:02}T{:02}{:02}{:02}.{:03}Z-{:02x}{:02x}{:02x}",
-        c.year, c.month, c.day, c.hour, c.minute, c.second, c.millisecond, random[0], random[1], random[2]
+        c.year,
+        c.month,
+        c.day,
+        c.hour,
+        c.minute,
+        c.second,
+        c.millisecond,
+        random[0],
+        random[1],
+        random[2]
     )
 }
 
@@ -76,18 +86,33 @@ mod tests {
     #[test]
     fn keys_follow_the_documented_layout() {
         let id = "20261121T020000.000Z-0a1b2c";
-        assert_eq!(object_key(id), "backups/d1/20261121T020000.000Z-0a1b2c.sql.enc");
-        assert_eq!(manifest_key(id), "backups/d1/manifests/20261121T020000.000Z-0a1b2c.manifest.json");
-        assert_eq!(run_report_key(id), "backups/d1/reports/runs/20261121T020000.000Z-0a1b2c.json");
+        assert_eq!(
+            object_key(id),
+            "backups/d1/20261121T020000.000Z-0a1b2c.sql.enc"
+        );
+        assert_eq!(
+            manifest_key(id),
+            "backups/d1/manifests/20261121T020000.000Z-0a1b2c.manifest.json"
+        );
+        assert_eq!(
+            run_report_key(id),
+            "backups/d1/reports/runs/20261121T020000.000Z-0a1b2c.json"
+        );
         assert_eq!(id_from_manifest_key(&manifest_key(id)), Some(id));
         assert_eq!(id_from_object_key(&object_key(id)), Some(id));
-        assert_eq!(id_from_object_key("backups/d1/reports/runs/x.sql.enc"), None);
+        assert_eq!(
+            id_from_object_key("backups/d1/reports/runs/x.sql.enc"),
+            None
+        );
         assert_eq!(id_from_manifest_key(HISTORY_KEY), None);
     }
 
     #[test]
     fn ids_sort_by_time_and_are_valid_backup_ids() {
-        let earlier = new_backup_id(Timestamp::from_millis(1_795_226_400_000), [0xff, 0xff, 0xff]);
+        let earlier = new_backup_id(
+            Timestamp::from_millis(1_795_226_400_000),
+            [0xff, 0xff, 0xff],
+        );
         let later = new_backup_id(Timestamp::from_millis(1_795_226_400_001), [0, 0, 0]);
         assert_eq!(earlier, "20261121T020000.000Z-ffffff");
         assert!(earlier < later);

@@ -214,19 +214,39 @@ pub(crate) mod tests {
                 cipher: CIPHER.into(),
                 chunk_size: 65_536,
             },
-            plaintext: Digests { bytes: 10, sha256: "aa".repeat(32) },
-            ciphertext: Digests { bytes: 200, sha256: "bb".repeat(32) },
-            snapshot: Snapshot { consistent: false, detail: "paged".into() },
+            plaintext: Digests {
+                bytes: 10,
+                sha256: "aa".repeat(32),
+            },
+            ciphertext: Digests {
+                bytes: 200,
+                sha256: "bb".repeat(32),
+            },
+            snapshot: Snapshot {
+                consistent: false,
+                detail: "paged".into(),
+            },
             tables: vec![
-                TableEntry { name: "users".into(), kind: "table".into(), rows: 200 },
-                TableEntry { name: "tasks".into(), kind: "table".into(), rows: 3000 },
+                TableEntry {
+                    name: "users".into(),
+                    kind: "table".into(),
+                    rows: 200,
+                },
+                TableEntry {
+                    name: "tasks".into(),
+                    kind: "table".into(),
+                    rows: 3000,
+                },
             ],
             indexes: vec!["users_email_lower_uq".into()],
             views: vec![],
             triggers: vec![],
             schema_hash: "cc".repeat(32),
             foreign_key_violations: 0,
-            statements: StatementStats { count: 40, largest_bytes: 60_000 },
+            statements: StatementStats {
+                count: 40,
+                largest_bytes: 60_000,
+            },
         }
     }
 
@@ -244,9 +264,15 @@ pub(crate) mod tests {
     #[test]
     fn listing_summarizes_and_fits_custom_metadata() {
         let listing = sample().listing();
-        assert_eq!((listing.tables, listing.rows, listing.bytes), (2, 3200, 200));
+        assert_eq!(
+            (listing.tables, listing.rows, listing.bytes),
+            (2, 3200, 200)
+        );
         let text = serde_json::to_string(&listing).unwrap();
-        assert!(text.len() < 1024, "R2 custom metadata is limited to 8 KiB in all");
+        assert!(
+            text.len() < 1024,
+            "R2 custom metadata is limited to 8 KiB in all"
+        );
         assert_eq!(listing.retention_ref().id, listing.id);
     }
 }

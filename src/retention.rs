@@ -302,7 +302,10 @@ pub enum Reason {
 impl Reason {
     /// Whether this reason keeps the backup (every decision's reasons agree).
     pub const fn keeps(&self) -> bool {
-        !matches!(self, Self::PreRestoreExpired { .. } | Self::NotNewestOfKeptPeriod)
+        !matches!(
+            self,
+            Self::PreRestoreExpired { .. } | Self::NotNewestOfKeptPeriod
+        )
     }
 }
 
@@ -312,12 +315,21 @@ impl fmt::Display for Reason {
             Self::Pinned => f.write_str("pinned"),
             Self::Newest => f.write_str("newest backup"),
             Self::PreRestore { until } => write!(f, "pre-restore backup, kept until {until}"),
-            Self::NewestOf(period) => write!(f, "{}: newest backup of {period}", period.rule().name()),
-            Self::DatedInFuture => f.write_str("dated in the future (after now): ignored by the policy and kept"),
-            Self::PreRestoreExpired { until } => {
-                write!(f, "pre-restore backup, its {PRE_RESTORE_KEEP_DAYS} days ended {until}")
+            Self::NewestOf(period) => {
+                write!(f, "{}: newest backup of {period}", period.rule().name())
             }
-            Self::NotNewestOfKeptPeriod => f.write_str("not the newest of any kept day, week, month or year"),
+            Self::DatedInFuture => {
+                f.write_str("dated in the future (after now): ignored by the policy and kept")
+            }
+            Self::PreRestoreExpired { until } => {
+                write!(
+                    f,
+                    "pre-restore backup, its {PRE_RESTORE_KEEP_DAYS} days ended {until}"
+                )
+            }
+            Self::NotNewestOfKeptPeriod => {
+                f.write_str("not the newest of any kept day, week, month or year")
+            }
         }
     }
 }
@@ -347,7 +359,9 @@ impl RetentionPolicy {
     pub fn apply(&self, backups: &[BackupRef], now: Timestamp) -> RetentionPlan {
         let mut newest_first: Vec<&BackupRef> = backups.iter().collect();
         newest_first.sort_by(|a, b| newer_first(a, b));
-        let newest = newest_first.iter().position(|backup| backup.created_at <= now);
+        let newest = newest_first
+            .iter()
+            .position(|backup| backup.created_at <= now);
         let mut rules = Rule::ALL.map(|rule| RuleState {
             rule,
             left: rule.count(&self.counts),
@@ -381,7 +395,11 @@ impl RetentionPolicy {
                             expired = Some(until);
                         }
                     } else {
-                        reasons.extend(rules.iter_mut().filter_map(|rule| rule.offer(backup.created_at)));
+                        reasons.extend(
+                            rules
+                                .iter_mut()
+                                .filter_map(|rule| rule.offer(backup.created_at)),
+                        );
                     }
                 }
                 let keep = !reasons.is_empty();
@@ -624,8 +642,14 @@ mod tests {
                 );
             }
         }
-        assert_eq!(IsoWeek::of(at("2026-12-31T12:00:00Z")).to_string(), "2026-W53");
-        assert_eq!(IsoWeek::of(at("2025-01-06T12:00:00Z")).to_string(), "2025-W02");
+        assert_eq!(
+            IsoWeek::of(at("2026-12-31T12:00:00Z")).to_string(),
+            "2026-W53"
+        );
+        assert_eq!(
+            IsoWeek::of(at("2025-01-06T12:00:00Z")).to_string(),
+            "2025-W02"
+        );
     }
 
     /// Day number (since 1970-01-01) of the Monday of week 1 of ISO year `year`.
@@ -721,7 +745,10 @@ mod tests {
         ];
         let plan = apply(counts(0, 2, 0, 0), &backups, "2025-01-02T00:00:00Z");
         assert_eq!(plan.keep_ids(), ["wed", "sun"]);
-        assert_eq!(reasons(&plan, "sun"), ["weekly: newest backup of ISO week 2024-W52"]);
+        assert_eq!(
+            reasons(&plan, "sun"),
+            ["weekly: newest backup of ISO week 2024-W52"]
+        );
         let plan = apply(counts(0, 0, 0, 2), &backups, "2025-01-02T00:00:00Z");
         assert_eq!(plan.keep_ids(), ["wed", "mon"]);
     }
@@ -737,7 +764,11 @@ mod tests {
         assert_eq!(plan.keep_ids(), ["pinned", "old"]);
         assert_eq!(
             reasons(&plan, "pinned"),
-            ["pinned", "newest backup", "daily: newest backup of 2026-11-20"]
+            [
+                "pinned",
+                "newest backup",
+                "daily: newest backup of 2026-11-20"
+            ]
         );
         assert_eq!(reasons(&plan, "old"), ["pinned"]);
     }
@@ -758,7 +789,10 @@ mod tests {
                 "pre-restore backup, kept until 2026-12-20T10:00:00.000Z"
             ]
         );
-        assert_eq!(reasons(&plan, "nightly"), ["daily: newest backup of 2026-11-20"]);
+        assert_eq!(
+            reasons(&plan, "nightly"),
+            ["daily: newest backup of 2026-11-20"]
+        );
 
         let just_before = apply(counts(1, 0, 0, 0), &backups, "2026-12-20T09:59:59.999Z");
         assert_eq!(just_before.keep_ids(), ["pre", "nightly"]);
@@ -775,7 +809,11 @@ mod tests {
 
     #[test]
     fn the_newest_backup_is_kept_whatever_its_kind_and_age() {
-        let backups = [backup("pre", "2020-01-01T00:00:00Z", BackupKind::PreRestore)];
+        let backups = [backup(
+            "pre",
+            "2020-01-01T00:00:00Z",
+            BackupKind::PreRestore,
+        )];
         let plan = apply(NONE, &backups, "2026-11-21T00:00:00Z");
         assert_eq!(plan.keep_ids(), ["pre"]);
         assert_eq!(reasons(&plan, "pre"), ["newest backup"]);
@@ -857,9 +895,13 @@ mod tests {
 
     #[test]
     fn the_policy_says_itself_in_words() {
-        let fixed = "pinned backups always; pre-restore backups for 30 days; the newest backup always";
+        let fixed =
+            "pinned backups always; pre-restore backups for 30 days; the newest backup always";
         for (counts, rules) in [
-            (counts(7, 4, 12, 7), "7 days, 4 ISO weeks, 12 months and 7 years"),
+            (
+                counts(7, 4, 12, 7),
+                "7 days, 4 ISO weeks, 12 months and 7 years",
+            ),
             (counts(1, 1, 1, 1), "1 day, 1 ISO week, 1 month and 1 year"),
             (counts(0, 0, 24, 0), "24 months"),
             (counts(3, 0, 0, 1), "3 days and 1 year"),

@@ -52,11 +52,21 @@ impl Route {
             (["v1", "backups"], "POST") => (Route::CreateBackup, "POST"),
             (["v1", "backups"], _) => (Route::ListBackups, "GET"),
             (["v1", "backups", "import"], _) => (Route::ImportBackup, "POST"),
-            (["v1", "backups", id], "DELETE") if !id.is_empty() => (Route::DeleteBackup((*id).to_owned()), "DELETE"),
-            (["v1", "backups", id], _) if !id.is_empty() => (Route::GetBackup((*id).to_owned()), "GET"),
-            (["v1", "backups", id, "validate"], _) if !id.is_empty() => (Route::ValidateBackup((*id).to_owned()), "POST"),
-            (["v1", "backups", id, "restore"], _) if !id.is_empty() => (Route::RestoreBackup((*id).to_owned()), "POST"),
-            (["v1", "restores", id], _) if !id.is_empty() => (Route::GetRestore((*id).to_owned()), "GET"),
+            (["v1", "backups", id], "DELETE") if !id.is_empty() => {
+                (Route::DeleteBackup((*id).to_owned()), "DELETE")
+            }
+            (["v1", "backups", id], _) if !id.is_empty() => {
+                (Route::GetBackup((*id).to_owned()), "GET")
+            }
+            (["v1", "backups", id, "validate"], _) if !id.is_empty() => {
+                (Route::ValidateBackup((*id).to_owned()), "POST")
+            }
+            (["v1", "backups", id, "restore"], _) if !id.is_empty() => {
+                (Route::RestoreBackup((*id).to_owned()), "POST")
+            }
+            (["v1", "restores", id], _) if !id.is_empty() => {
+                (Route::GetRestore((*id).to_owned()), "GET")
+            }
             (["v1", "retention"], _) => (Route::Retention, "GET"),
             (["v1", "status"], _) => (Route::Status, "GET"),
             (["v1", "test", "encrypt"], _) => (Route::TestEncrypt, "POST"),
@@ -73,7 +83,8 @@ impl Route {
             Route::GetBackup(_) | Route::DeleteBackup(_) => "GET, DELETE",
             _ => allowed,
         };
-        let accepted = allowed.split(", ").any(|m| m == method) || (method == "HEAD" && allowed.contains("GET"));
+        let accepted = allowed.split(", ").any(|m| m == method)
+            || (method == "HEAD" && allowed.contains("GET"));
         if accepted {
             Ok(route)
         } else {
@@ -87,7 +98,10 @@ impl Route {
 
     /// Whether the route exists only when `ENABLE_TEST_ROUTES` is set.
     pub fn is_test_only(&self) -> bool {
-        matches!(self, Route::TestEncrypt | Route::TestDecrypt | Route::TestBench)
+        matches!(
+            self,
+            Route::TestEncrypt | Route::TestDecrypt | Route::TestBench
+        )
     }
 
     /// The token the route requires.
@@ -100,7 +114,10 @@ impl Route {
             | Route::GetRestore(_)
             | Route::Retention
             | Route::Status => Access::Read,
-            Route::CreateBackup | Route::DeleteBackup(_) | Route::RestoreBackup(_) | Route::ImportBackup => Access::Admin,
+            Route::CreateBackup
+            | Route::DeleteBackup(_)
+            | Route::RestoreBackup(_)
+            | Route::ImportBackup => Access::Admin,
             Route::TestEncrypt | Route::TestDecrypt | Route::TestBench => Access::Admin,
         }
     }
@@ -116,25 +133,64 @@ mod tests {
         assert_eq!(Route::resolve("GET", "/health/"), Ok(Route::Health));
         assert_eq!(Route::resolve("HEAD", "/health"), Ok(Route::Health));
         assert_eq!(Route::resolve("GET", "/v1/backups"), Ok(Route::ListBackups));
-        assert_eq!(Route::resolve("POST", "/v1/backups/"), Ok(Route::CreateBackup));
-        assert_eq!(Route::resolve("GET", "/v1/backups/abc"), Ok(Route::GetBackup("abc".into())));
-        assert_eq!(Route::resolve("DELETE", "/v1/backups/abc"), Ok(Route::DeleteBackup("abc".into())));
-        assert_eq!(Route::resolve("POST", "/v1/backups/abc/validate"), Ok(Route::ValidateBackup("abc".into())));
-        assert_eq!(Route::resolve("POST", "/v1/backups/abc/restore"), Ok(Route::RestoreBackup("abc".into())));
-        assert_eq!(Route::resolve("GET", "/v1/restores/r1"), Ok(Route::GetRestore("r1".into())));
-        assert_eq!(Route::resolve("POST", "/v1/backups/import"), Ok(Route::ImportBackup));
-        assert_eq!(Route::resolve("GET", "/v1/backups/abc/restore").unwrap_err().status(), 405);
+        assert_eq!(
+            Route::resolve("POST", "/v1/backups/"),
+            Ok(Route::CreateBackup)
+        );
+        assert_eq!(
+            Route::resolve("GET", "/v1/backups/abc"),
+            Ok(Route::GetBackup("abc".into()))
+        );
+        assert_eq!(
+            Route::resolve("DELETE", "/v1/backups/abc"),
+            Ok(Route::DeleteBackup("abc".into()))
+        );
+        assert_eq!(
+            Route::resolve("POST", "/v1/backups/abc/validate"),
+            Ok(Route::ValidateBackup("abc".into()))
+        );
+        assert_eq!(
+            Route::resolve("POST", "/v1/backups/abc/restore"),
+            Ok(Route::RestoreBackup("abc".into()))
+        );
+        assert_eq!(
+            Route::resolve("GET", "/v1/restores/r1"),
+            Ok(Route::GetRestore("r1".into()))
+        );
+        assert_eq!(
+            Route::resolve("POST", "/v1/backups/import"),
+            Ok(Route::ImportBackup)
+        );
+        assert_eq!(
+            Route::resolve("GET", "/v1/backups/abc/restore")
+                .unwrap_err()
+                .status(),
+            405
+        );
         assert_eq!(Route::resolve("GET", "/v1/retention"), Ok(Route::Retention));
         assert_eq!(Route::resolve("GET", "/v1/status"), Ok(Route::Status));
-        assert_eq!(Route::resolve("POST", "/v1/test/encrypt"), Ok(Route::TestEncrypt));
-        assert_eq!(Route::resolve("POST", "/v1/test/decrypt"), Ok(Route::TestDecrypt));
-        assert_eq!(Route::resolve("POST", "/v1/test/bench"), Ok(Route::TestBench));
+        assert_eq!(
+            Route::resolve("POST", "/v1/test/encrypt"),
+            Ok(Route::TestEncrypt)
+        );
+        assert_eq!(
+            Route::resolve("POST", "/v1/test/decrypt"),
+            Ok(Route::TestDecrypt)
+        );
+        assert_eq!(
+            Route::resolve("POST", "/v1/test/bench"),
+            Ok(Route::TestBench)
+        );
     }
 
     #[test]
     fn unknown_paths_are_404() {
         for path in ["/", "/healthz", "/v1", "/v1/backups/x/y/z", "/health/extra"] {
-            assert_eq!(Route::resolve("GET", path).unwrap_err().status(), 404, "{path}");
+            assert_eq!(
+                Route::resolve("GET", path).unwrap_err().status(),
+                404,
+                "{path}"
+            );
         }
     }
 
@@ -146,7 +202,12 @@ mod tests {
         let error = Route::resolve("PUT", "/v1/backups/abc").unwrap_err();
         assert_eq!(error.status(), 405);
         assert!(error.to_string().contains("GET, DELETE"), "{error}");
-        assert_eq!(Route::resolve("DELETE", "/v1/backups").unwrap_err().status(), 405);
+        assert_eq!(
+            Route::resolve("DELETE", "/v1/backups")
+                .unwrap_err()
+                .status(),
+            405
+        );
     }
 
     #[test]
@@ -155,7 +216,12 @@ mod tests {
         assert_eq!(Route::DeleteBackup("x".into()).access(), Access::Admin);
         assert_eq!(Route::RestoreBackup("x".into()).access(), Access::Admin);
         assert_eq!(Route::ValidateBackup("x".into()).access(), Access::Read);
-        for route in [Route::ListBackups, Route::GetBackup("x".into()), Route::Retention, Route::Status] {
+        for route in [
+            Route::ListBackups,
+            Route::GetBackup("x".into()),
+            Route::Retention,
+            Route::Status,
+        ] {
             assert_eq!(route.access(), Access::Read, "{route:?}");
         }
     }

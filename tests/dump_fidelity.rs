@@ -131,10 +131,16 @@ INSERT INTO docs_other VALUES(1);
     // A row of 90 columns of 2 KB each: too large as one statement, although
     // no single value is.
     let columns: Vec<String> = (1..=90).map(|i| format!("c{i} TEXT")).collect();
-    conn.execute_batch(&format!("CREATE TABLE wide({});", columns.join(", "))).expect("wide");
-    let values: Vec<String> = (1..=90).map(|i| format!("replace(hex(zeroblob(1000)), '00', '{:02}')", i % 100)).collect();
-    conn.execute_batch(&format!("INSERT INTO wide VALUES({}); INSERT INTO wide(c1) VALUES('small');", values.join(", ")))
-        .expect("wide row");
+    conn.execute_batch(&format!("CREATE TABLE wide({});", columns.join(", ")))
+        .expect("wide");
+    let values: Vec<String> = (1..=90)
+        .map(|i| format!("replace(hex(zeroblob(1000)), '00', '{:02}')", i % 100))
+        .collect();
+    conn.execute_batch(&format!(
+        "INSERT INTO wide VALUES({}); INSERT INTO wide(c1) VALUES('small');",
+        values.join(", ")
+    ))
+    .expect("wide row");
 }
 
 fn hard_cases_db(dir: &std::path::Path) -> std::path::PathBuf {
@@ -151,19 +157,51 @@ fn hard_cases_round_trip_through_sqlite3() {
     let (run, _copy) = assert_round_trip(&original, DumpOptions::default());
     let text = run.text();
 
-    assert!(!text.contains("_cf_"), "D1-internal tables must not be dumped");
-    assert!(!text.contains("docs_data") && !text.contains("docs_config"), "FTS5 shadow tables are skipped");
-    assert!(text.contains("CREATE TABLE \"docs_other\""), "a table that merely looks like a shadow table is kept");
+    assert!(
+        !text.contains("_cf_"),
+        "D1-internal tables must not be dumped"
+    );
+    assert!(
+        !text.contains("docs_data") && !text.contains("docs_config"),
+        "FTS5 shadow tables are skipped"
+    );
+    assert!(
+        text.contains("CREATE TABLE \"docs_other\""),
+        "a table that merely looks like a shadow table is kept"
+    );
     assert!(text.contains("INSERT INTO \"articles_fts\"(\"articles_fts\") VALUES('rebuild');\n"));
-    let sequence = text.find("DELETE FROM sqlite_sequence;\n").expect("sqlite_sequence is restored");
-    assert!(text[sequence..].starts_with("DELETE FROM sqlite_sequence;\nINSERT INTO sqlite_sequence(name,seq) VALUES("));
-    assert!(text[sequence..].contains("('auto',1000)"), "seq above max(id) is kept");
-    assert!(text[sequence..].ends_with(");\n"), "sqlite_sequence comes last");
-    assert!(text.contains("INSERT INTO \"gaps\"(rowid,\"x\",\"y\") VALUES(3,'three',3),(10,'ten',10.5),"));
-    assert!(text.contains("INSERT INTO \"desc_pk\"(rowid,\"x\",\"y\")"), "INTEGER PRIMARY KEY DESC is no rowid alias");
-    assert!(text.contains("INSERT INTO \"gen\"(rowid,\"a\",\"d\")"), "generated columns are not inserted");
-    assert!(text.contains("UPDATE \"big\" SET \"b\" = CAST(\"b\" || X'"), "large BLOBs are appended in pieces");
-    assert!(text.contains("UPDATE \"numeric_text\" SET \"n\" = CAST(\"n\" || '1212"), "numeric-affinity text is built as a BLOB");
+    let sequence = text
+        .find("DELETE FROM sqlite_sequence;\n")
+        .expect("sqlite_sequence is restored");
+    assert!(text[sequence..].starts_with(
+        "DELETE FROM sqlite_sequence;\nINSERT INTO sqlite_sequence(name,seq) VALUES("
+    ));
+    assert!(
+        text[sequence..].contains("('auto',1000)"),
+        "seq above max(id) is kept"
+    );
+    assert!(
+        text[sequence..].ends_with(");\n"),
+        "sqlite_sequence comes last"
+    );
+    assert!(text
+        .contains("INSERT INTO \"gaps\"(rowid,\"x\",\"y\") VALUES(3,'three',3),(10,'ten',10.5),"));
+    assert!(
+        text.contains("INSERT INTO \"desc_pk\"(rowid,\"x\",\"y\")"),
+        "INTEGER PRIMARY KEY DESC is no rowid alias"
+    );
+    assert!(
+        text.contains("INSERT INTO \"gen\"(rowid,\"a\",\"d\")"),
+        "generated columns are not inserted"
+    );
+    assert!(
+        text.contains("UPDATE \"big\" SET \"b\" = CAST(\"b\" || X'"),
+        "large BLOBs are appended in pieces"
+    );
+    assert!(
+        text.contains("UPDATE \"numeric_text\" SET \"n\" = CAST(\"n\" || '1212"),
+        "numeric-affinity text is built as a BLOB"
+    );
 
     // Parents before children; the self-referencing table is reported.
     let parent = text.find("INSERT INTO \"parent\"").expect("parent rows");
@@ -171,10 +209,19 @@ fn hard_cases_round_trip_through_sqlite3() {
     assert!(parent < child);
     assert_eq!(run.summary.fk_order_fallback, vec!["tree".to_string()]);
     // Triggers come after all the data (they would add rows to log).
-    assert!(text.find("CREATE TRIGGER parent_log").expect("trigger") > text.rfind("INSERT INTO \"log\"").expect("log rows"));
+    assert!(
+        text.find("CREATE TRIGGER parent_log").expect("trigger")
+            > text.rfind("INSERT INTO \"log\"").expect("log rows")
+    );
 
     let summary = &run.summary;
-    let table = |name: &str| summary.tables.iter().find(|t| t.name == name).unwrap_or_else(|| panic!("{name} in summary"));
+    let table = |name: &str| {
+        summary
+            .tables
+            .iter()
+            .find(|t| t.name == name)
+            .unwrap_or_else(|| panic!("{name} in summary"))
+    };
     assert_eq!(table("vals").rows, 39);
     assert_eq!(table("big").rows, 5);
     assert_eq!(table("wide").rows, 2);
@@ -183,8 +230,18 @@ fn hard_cases_round_trip_through_sqlite3() {
     assert_eq!(table("articles_fts").rows, 2);
     assert_eq!(table("wr").kind, TableKind::WithoutRowid);
     assert_eq!(table("gaps").kind, TableKind::Table);
-    assert!(summary.tables.iter().all(|t| !t.name.starts_with("_cf_") && !t.name.starts_with("docs_") || t.name == "docs_other"));
-    assert_eq!(summary.indexes, ["child_parent", "parent_name_lower", "vals_partial", "select idx"]);
+    assert!(summary.tables.iter().all(|t| !t.name.starts_with("_cf_")
+        && !t.name.starts_with("docs_")
+        || t.name == "docs_other"));
+    assert_eq!(
+        summary.indexes,
+        [
+            "child_parent",
+            "parent_name_lower",
+            "vals_partial",
+            "select idx"
+        ]
+    );
     assert_eq!(summary.views, ["v1", "v2"]);
     assert_eq!(summary.triggers, ["parent_log", "child_log"]);
     assert!(summary.largest_statement_bytes < MAX_STATEMENT_BYTES);
@@ -198,7 +255,10 @@ fn hard_cases_import_under_d1_conditions() {
     let run = dump_db(&original, DumpOptions::default());
     let copy = dir.path().join("d1.db");
     import_d1_like(run.text(), &copy, 50);
-    let (orig, copy) = (Connection::open(&original).expect("open"), Connection::open(&copy).expect("open"));
+    let (orig, copy) = (
+        Connection::open(&original).expect("open"),
+        Connection::open(&copy).expect("open"),
+    );
     assert_same_contents(&orig, &copy);
 }
 
@@ -212,9 +272,17 @@ fn small_statement_targets_split_rows_further() {
         .expect("open")
         .execute_batch("DELETE FROM big WHERE id IN (1, 2, 3, 5); DELETE FROM wr WHERE b = 2;")
         .expect("drop huge rows");
-    let options = DumpOptions { statement_target_bytes: 2_000, page_target_bytes: 4_000, max_page_rows: 3 };
+    let options = DumpOptions {
+        statement_target_bytes: 2_000,
+        page_target_bytes: 4_000,
+        max_page_rows: 3,
+    };
     let (run, _) = assert_round_trip(&original, options);
-    assert!(run.summary.largest_statement_bytes <= 2_000, "{}", run.summary.largest_statement_bytes);
+    assert!(
+        run.summary.largest_statement_bytes <= 2_000,
+        "{}",
+        run.summary.largest_statement_bytes
+    );
 }
 
 #[test]
@@ -229,14 +297,23 @@ fn the_demo_app_database_round_trips() {
         .filter(|p| p.extension().is_some_and(|e| e == "sql"))
         .collect();
     migrations.sort();
-    for path in migrations.iter().chain([&root.join("scripts/lib/demo-seed.sql")]) {
+    for path in migrations
+        .iter()
+        .chain([&root.join("scripts/lib/demo-seed.sql")])
+    {
         sql.extend(std::fs::read(path).expect("read SQL"));
         sql.push(b'\n');
     }
     sqlite3_exec(&original, &sql);
     let (run, _) = assert_round_trip(&original, DumpOptions::default());
     let summary = &run.summary;
-    let rows = |name: &str| summary.tables.iter().find(|t| t.name == name).map(|t| t.rows);
+    let rows = |name: &str| {
+        summary
+            .tables
+            .iter()
+            .find(|t| t.name == name)
+            .map(|t| t.rows)
+    };
     assert_eq!(rows("tasks"), Some(3000));
     assert_eq!(rows("tasks_fts"), Some(3000));
     assert_eq!(rows("audit_log"), Some(1524));
@@ -256,12 +333,19 @@ fn twenty_thousand_rows_are_read_in_several_bounded_pages() {
          WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000)
          INSERT INTO pk SELECT 'k' || (i % 13), i / 13, i FROM n;",
     );
-    let options = DumpOptions { page_target_bytes: 100_000, ..DumpOptions::default() };
+    let options = DumpOptions {
+        page_target_bytes: 100_000,
+        ..DumpOptions::default()
+    };
     let (run, _) = assert_round_trip(&original, options);
     let pages = run.queries.iter().filter(|q| q.contains(" LIMIT ")).count();
     assert!(pages >= 10, "only {pages} pages");
     assert!(run.queries.iter().all(|q| !q.contains("OFFSET")));
-    assert!(run.max_buffered <= 100_000 + 60_000, "{} bytes buffered", run.max_buffered);
+    assert!(
+        run.max_buffered <= 100_000 + 60_000,
+        "{} bytes buffered",
+        run.max_buffered
+    );
     assert_eq!(run.summary.tables[0].rows, 20_000);
     assert_eq!(run.summary.tables[1].rows, 5_000);
 
@@ -281,7 +365,10 @@ fn sqlite_internal_tables_are_left_out() {
     assert!(!run.text().contains("sqlite_stat"));
     let copy = dir.path().join("copy.db");
     sqlite3_exec(&copy, &run.sql);
-    let (orig, copy) = (Connection::open(&original).expect("open"), Connection::open(&copy).expect("open"));
+    let (orig, copy) = (
+        Connection::open(&original).expect("open"),
+        Connection::open(&copy).expect("open"),
+    );
     assert_same_contents(&orig, &copy);
 }
 
@@ -291,6 +378,9 @@ fn an_empty_database_dumps_to_the_header_and_pragma() {
     let original = dir.path().join("empty.db");
     create_db(&original, "");
     let run = dump_db(&original, DumpOptions::default());
-    assert_eq!(run.text(), format!("{}PRAGMA defer_foreign_keys=ON;\n", d1_vault::dump::HEADER));
+    assert_eq!(
+        run.text(),
+        format!("{}PRAGMA defer_foreign_keys=ON;\n", d1_vault::dump::HEADER)
+    );
     assert!(run.summary.tables.is_empty());
 }

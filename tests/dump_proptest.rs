@@ -12,8 +12,28 @@ use proptest::prelude::*;
 use rusqlite::types::Value;
 use rusqlite::Connection;
 
-const DECLARED_TYPES: [&str; 8] = ["INTEGER", "TEXT", "REAL", "BLOB", "NUMERIC", "", "ANY", "VARCHAR(5)"];
-const NAMES: [&str; 10] = ["a", "select", "we\"ird", "naïve col", "b c", "rowid", "😀", "order", "x", "Ünï"];
+const DECLARED_TYPES: [&str; 8] = [
+    "INTEGER",
+    "TEXT",
+    "REAL",
+    "BLOB",
+    "NUMERIC",
+    "",
+    "ANY",
+    "VARCHAR(5)",
+];
+const NAMES: [&str; 10] = [
+    "a",
+    "select",
+    "we\"ird",
+    "naïve col",
+    "b c",
+    "rowid",
+    "😀",
+    "order",
+    "x",
+    "Ünï",
+];
 
 #[derive(Debug, Clone)]
 struct Table {
@@ -27,10 +47,21 @@ fn value() -> impl Strategy<Value = Value> {
     prop_oneof![
         Just(Value::Null),
         any::<i64>().prop_map(Value::Integer),
-        prop_oneof![Just(i64::MAX), Just(i64::MIN), Just(0), Just((1 << 53) + 1)].prop_map(Value::Integer),
-        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::Real),
+        prop_oneof![Just(i64::MAX), Just(i64::MIN), Just(0), Just((1 << 53) + 1)]
+            .prop_map(Value::Integer),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(Value::Real),
         (-1e6..1e6f64).prop_map(Value::Real),
-        prop_oneof![Just(0.1), Just(1e308), Just(5e-324), Just(-1e-310), Just(1.0), Just(f64::INFINITY)].prop_map(Value::Real),
+        prop_oneof![
+            Just(0.1),
+            Just(1e308),
+            Just(5e-324),
+            Just(-1e-310),
+            Just(1.0),
+            Just(f64::INFINITY)
+        ]
+        .prop_map(Value::Real),
         ".{0,40}".prop_map(Value::Text),
         "[a-z'\"\\r\\n\\t ;-]{0,30}".prop_map(Value::Text),
         "[0-9. e+-]{0,8}".prop_map(Value::Text),
@@ -41,11 +72,21 @@ fn value() -> impl Strategy<Value = Value> {
 }
 
 fn table() -> impl Strategy<Value = Table> {
-    (1usize..=10, any::<bool>(), any::<bool>(), 0usize..40).prop_flat_map(|(columns, without_rowid, explicit_rowids, rows)| {
-        let names = proptest::sample::subsequence(NAMES.to_vec(), columns);
-        let rows = proptest::collection::vec((1i64..1_000_000, proptest::collection::vec(value(), columns)), rows);
-        (names, rows).prop_map(move |(columns, rows)| Table { without_rowid, columns, explicit_rowids, rows })
-    })
+    (1usize..=10, any::<bool>(), any::<bool>(), 0usize..40).prop_flat_map(
+        |(columns, without_rowid, explicit_rowids, rows)| {
+            let names = proptest::sample::subsequence(NAMES.to_vec(), columns);
+            let rows = proptest::collection::vec(
+                (1i64..1_000_000, proptest::collection::vec(value(), columns)),
+                rows,
+            );
+            (names, rows).prop_map(move |(columns, rows)| Table {
+                without_rowid,
+                columns,
+                explicit_rowids,
+                rows,
+            })
+        },
+    )
 }
 
 fn create(path: &std::path::Path, table: &Table, types: &[&str]) {
@@ -58,15 +99,26 @@ fn create(path: &std::path::Path, table: &Table, types: &[&str]) {
         .collect();
     let key = format!("\"{}\"", table.columns[0].replace('"', "\"\""));
     let sql = if table.without_rowid {
-        format!("CREATE TABLE \"t\"({}, PRIMARY KEY ({key})) WITHOUT ROWID", columns.join(", "))
+        format!(
+            "CREATE TABLE \"t\"({}, PRIMARY KEY ({key})) WITHOUT ROWID",
+            columns.join(", ")
+        )
     } else {
         format!("CREATE TABLE \"t\"({})", columns.join(", "))
     };
     conn.execute(&sql, []).expect("create table");
-    let uses_rowid = table.explicit_rowids && !table.without_rowid && !table.columns.contains(&"rowid");
-    let names: Vec<String> = table.columns.iter().map(|n| format!("\"{}\"", n.replace('"', "\"\""))).collect();
+    let uses_rowid =
+        table.explicit_rowids && !table.without_rowid && !table.columns.contains(&"rowid");
+    let names: Vec<String> = table
+        .columns
+        .iter()
+        .map(|n| format!("\"{}\"", n.replace('"', "\"\"")))
+        .collect();
     let (list, marks) = if uses_rowid {
-        (format!("rowid, {}", names.join(", ")), vec!["?"; names.len() + 1].join(", "))
+        (
+            format!("rowid, {}", names.join(", ")),
+            vec!["?"; names.len() + 1].join(", "),
+        )
     } else {
         (names.join(", "), vec!["?"; names.len()].join(", "))
     };

@@ -13,7 +13,8 @@ use std::path::Path;
 use d1_vault::dump::{DumpOptions, DumpSummary, MAX_STATEMENT_BYTES};
 use d1_vault::restore::plan::{MAX_BOUND_PARAMETERS, MAX_VALUE_BYTES};
 use d1_vault::restore::{
-    Param, PlannedBatch, Planner, RejectReason, Rejection, RestoreSummary, StatementKind, StatementReader, Validator,
+    Param, PlannedBatch, Planner, RejectReason, Rejection, RestoreSummary, StatementKind,
+    StatementReader, Validator,
 };
 use harness::*;
 use rusqlite::Connection;
@@ -39,7 +40,9 @@ fn plan(sql: &[u8], piece: usize) -> Result<Restore, Rejection> {
     let mut kinds = Vec::new();
     let mut statements = Vec::new();
     for chunk in sql.chunks(piece) {
-        reader.push(chunk, &mut statements).unwrap_or_else(|e| panic!("read: {e}"));
+        reader
+            .push(chunk, &mut statements)
+            .unwrap_or_else(|e| panic!("read: {e}"));
         for statement in statements.drain(..) {
             let validated = validator.check(&statement)?;
             kinds.push(validated.kind);
@@ -48,14 +51,19 @@ fn plan(sql: &[u8], piece: usize) -> Result<Restore, Rejection> {
     }
     reader.finish().unwrap_or_else(|e| panic!("read: {e}"));
     batches.extend(planner.finish());
-    Ok(Restore { batches, summary: validator.finish(), kinds })
+    Ok(Restore {
+        batches,
+        summary: validator.finish(),
+        kinds,
+    })
 }
 
 /// Runs the batches into a new database at `path` as D1 would: each batch
 /// one transaction, foreign keys on, D1's statement and value limits.
 fn execute(batches: &[PlannedBatch], path: &Path) -> Connection {
     let mut conn = open_d1_like(path);
-    conn.execute_batch("PRAGMA foreign_keys=ON").expect("foreign keys on");
+    conn.execute_batch("PRAGMA foreign_keys=ON")
+        .expect("foreign keys on");
     for batch in batches {
         assert_eq!(batch.statements[0].sql, "PRAGMA defer_foreign_keys = on");
         assert_ne!(
@@ -73,8 +81,9 @@ fn execute(batches: &[PlannedBatch], path: &Path) -> Connection {
             );
             assert!(statement.params.len() <= MAX_BOUND_PARAMETERS);
             let show = || statement.sql.chars().take(200).collect::<String>();
-            let mut prepared =
-                tx.prepare(&statement.sql).unwrap_or_else(|e| panic!("line {}: {e}: {}", statement.line, show()));
+            let mut prepared = tx
+                .prepare(&statement.sql)
+                .unwrap_or_else(|e| panic!("line {}: {e}: {}", statement.line, show()));
             for (i, param) in statement.params.iter().enumerate() {
                 assert!(param.bytes() <= MAX_VALUE_BYTES);
                 let bound = match param {
@@ -83,9 +92,12 @@ fn execute(batches: &[PlannedBatch], path: &Path) -> Connection {
                 };
                 bound.expect("bind");
             }
-            prepared.raw_execute().unwrap_or_else(|e| panic!("line {}: {e}: {}", statement.line, show()));
+            prepared
+                .raw_execute()
+                .unwrap_or_else(|e| panic!("line {}: {e}: {}", statement.line, show()));
         }
-        tx.commit().unwrap_or_else(|e| panic!("commit failed (foreign keys?): {e}"));
+        tx.commit()
+            .unwrap_or_else(|e| panic!("commit failed (foreign keys?): {e}"));
     }
     conn
 }
@@ -98,14 +110,20 @@ fn assert_summary_matches(restore: &RestoreSummary, dump: &DumpSummary) {
     assert_eq!(restore.triggers, dump.triggers);
     assert_eq!(restore.schema_sha256, dump.schema_sha256);
     assert_eq!(restore.statements, dump.statements);
-    assert_eq!(restore.largest_statement_bytes, dump.largest_statement_bytes);
+    assert_eq!(
+        restore.largest_statement_bytes,
+        dump.largest_statement_bytes
+    );
     assert!(restore.uncounted_tables.is_empty());
 }
 
 /// `.dump`s equal (FTS5 shadow rows and D1-internal tables aside), contents
 /// equal, FTS5 indexes intact.
 fn assert_restored(original: &Path, copy: &Path) {
-    let (orig, restored) = (Connection::open(original).expect("open"), Connection::open(copy).expect("open"));
+    let (orig, restored) = (
+        Connection::open(original).expect("open"),
+        Connection::open(copy).expect("open"),
+    );
     let fts = fts5_tables(&orig);
     let expected = without_d1_internal(&without_fts_shadow_rows(&cli_dump(original), &fts));
     assert_dumps_equal(&expected, &without_fts_shadow_rows(&cli_dump(copy), &fts));
@@ -113,11 +131,17 @@ fn assert_restored(original: &Path, copy: &Path) {
     for name in &fts {
         let ident = format!("\"{}\"", name.replace('"', "\"\""));
         restored
-            .execute(&format!("INSERT INTO {ident}({ident}) VALUES('integrity-check')"), [])
+            .execute(
+                &format!("INSERT INTO {ident}({ident}) VALUES('integrity-check')"),
+                [],
+            )
             .unwrap_or_else(|e| panic!("FTS5 integrity-check of {name} failed on the copy: {e}"));
     }
-    let violations: i64 =
-        restored.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0)).expect("fk");
+    let violations: i64 = restored
+        .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+            r.get(0)
+        })
+        .expect("fk");
     assert_eq!(violations, 0);
 }
 
@@ -196,7 +220,9 @@ fn hard_cases_db(dir: &Path) -> std::path::PathBuf {
     // A row of 90 columns of 2 KB: too large for one statement, although no
     // single value is.
     let columns: Vec<String> = (1..=90).map(|i| format!("c{i} TEXT")).collect();
-    let values: Vec<String> = (1..=90).map(|i| format!("replace(hex(zeroblob(1000)), '00', '{i:02}')")).collect();
+    let values: Vec<String> = (1..=90)
+        .map(|i| format!("replace(hex(zeroblob(1000)), '00', '{i:02}')"))
+        .collect();
     Connection::open(&path)
         .expect("open")
         .execute_batch(&format!(
@@ -215,9 +241,16 @@ fn our_dump_of_the_hard_cases_restores_exactly() {
     let run = dump_db(&original, DumpOptions::default());
     let restore = plan(&run.sql, PIECE_BYTES).unwrap_or_else(|e| panic!("{e}"));
     assert_summary_matches(&restore.summary, &run.summary);
-    assert!(restore.kinds.contains(&StatementKind::UpdateRow) && restore.kinds.contains(&StatementKind::Fts5Rebuild));
     assert!(
-        restore.batches.iter().flat_map(|b| &b.statements).all(|s| s.params.is_empty()),
+        restore.kinds.contains(&StatementKind::UpdateRow)
+            && restore.kinds.contains(&StatementKind::Fts5Rebuild)
+    );
+    assert!(
+        restore
+            .batches
+            .iter()
+            .flat_map(|b| &b.statements)
+            .all(|s| s.params.is_empty()),
         "our dumps need no rewriting"
     );
 
@@ -228,7 +261,10 @@ fn our_dump_of_the_hard_cases_restores_exactly() {
     // Fed one byte at a time, or all at once, the plan is the same.
     for piece in [1, usize::MAX] {
         let other = plan(&run.sql, piece).unwrap_or_else(|e| panic!("{e}"));
-        assert!(other.batches == restore.batches, "pieces of {piece} bytes plan differently");
+        assert!(
+            other.batches == restore.batches,
+            "pieces of {piece} bytes plan differently"
+        );
     }
 }
 
@@ -237,13 +273,28 @@ fn rows_split_into_many_updates_stay_in_one_batch() {
     let dir = temp_dir();
     let original = hard_cases_db(dir.path());
     // Small statements: the 300 KB value of wr is rebuilt by hundreds of UPDATEs.
-    Connection::open(&original).expect("open").execute_batch("DELETE FROM big WHERE id IN (1, 2);").expect("trim");
-    let options = DumpOptions { statement_target_bytes: 2_000, page_target_bytes: 4_000, max_page_rows: 3 };
+    Connection::open(&original)
+        .expect("open")
+        .execute_batch("DELETE FROM big WHERE id IN (1, 2);")
+        .expect("trim");
+    let options = DumpOptions {
+        statement_target_bytes: 2_000,
+        page_target_bytes: 4_000,
+        max_page_rows: 3,
+    };
     let run = dump_db(&original, options);
     let restore = plan(&run.sql, PIECE_BYTES).unwrap_or_else(|e| panic!("{e}"));
     assert_summary_matches(&restore.summary, &run.summary);
-    let largest = restore.batches.iter().map(|b| b.statements.len()).max().unwrap_or(0);
-    assert!(largest > 150, "the UPDATEs of one row share its batch ({largest} statements at most)");
+    let largest = restore
+        .batches
+        .iter()
+        .map(|b| b.statements.len())
+        .max()
+        .unwrap_or(0);
+    assert!(
+        largest > 150,
+        "the UPDATEs of one row share its batch ({largest} statements at most)"
+    );
     let copy = dir.path().join("restored.db");
     execute(&restore.batches, &copy);
     assert_restored(&original, &copy);
@@ -261,8 +312,10 @@ fn the_demo_app_database_restores_exactly() {
         .collect();
     paths.sort();
     paths.push(root.join("scripts/lib/demo-seed.sql"));
-    let sql: Vec<u8> =
-        paths.iter().flat_map(|p| [std::fs::read(p).expect("read SQL"), b"\n".to_vec()].concat()).collect();
+    let sql: Vec<u8> = paths
+        .iter()
+        .flat_map(|p| [std::fs::read(p).expect("read SQL"), b"\n".to_vec()].concat())
+        .collect();
     sqlite3_exec(&original, &sql);
     let run = dump_db(&original, DumpOptions::default());
     let restore = plan(&run.sql, PIECE_BYTES).unwrap_or_else(|e| panic!("{e}"));
@@ -301,11 +354,26 @@ fn a_sqlite3_dump_without_fts5_restores_exactly() {
     let original = dir.path().join("plain.db");
     create_db(&original, PLAIN_DB);
     let dump = cli_dump(&original);
-    assert!(dump.starts_with("PRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;\n") && dump.ends_with("COMMIT;\n"));
+    assert!(
+        dump.starts_with("PRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;\n")
+            && dump.ends_with("COMMIT;\n")
+    );
 
     let restore = plan(dump.as_bytes(), PIECE_BYTES).unwrap_or_else(|e| panic!("{e}"));
-    let skipped: Vec<StatementKind> = restore.kinds.iter().copied().filter(|k| k.is_skipped()).collect();
-    assert_eq!(skipped, [StatementKind::ForeignKeys, StatementKind::Begin, StatementKind::Commit]);
+    let skipped: Vec<StatementKind> = restore
+        .kinds
+        .iter()
+        .copied()
+        .filter(|k| k.is_skipped())
+        .collect();
+    assert_eq!(
+        skipped,
+        [
+            StatementKind::ForeignKeys,
+            StatementKind::Begin,
+            StatementKind::Commit
+        ]
+    );
     let bound: Vec<usize> = restore
         .batches
         .iter()
@@ -313,8 +381,17 @@ fn a_sqlite3_dump_without_fts5_restores_exactly() {
         .filter(|s| !s.params.is_empty())
         .map(|s| s.params.len())
         .collect();
-    assert_eq!(bound, [1, 1, 2], "the three rows over 100,000 bytes bind their large values");
-    let tables: Vec<(&str, u64)> = restore.summary.tables.iter().map(|t| (t.name.as_str(), t.rows)).collect();
+    assert_eq!(
+        bound,
+        [1, 1, 2],
+        "the three rows over 100,000 bytes bind their large values"
+    );
+    let tables: Vec<(&str, u64)> = restore
+        .summary
+        .tables
+        .iter()
+        .map(|t| (t.name.as_str(), t.rows))
+        .collect();
     assert_eq!(tables, [("parent", 2), ("child", 4), ("kv", 4)]);
 
     let copy = dir.path().join("restored.db");
@@ -335,8 +412,11 @@ fn a_sqlite3_dump_with_fts5_is_refused_at_its_writable_schema_line() {
          INSERT INTO notes_fts(rowid, body) VALUES(1, 'hello world');",
     );
     let dump = cli_dump(&original);
-    let line =
-        dump.lines().position(|l| l == "PRAGMA writable_schema=ON;").expect("the FTS5 table is written raw") as u64 + 1;
+    let line = dump
+        .lines()
+        .position(|l| l == "PRAGMA writable_schema=ON;")
+        .expect("the FTS5 table is written raw") as u64
+        + 1;
     let rejection = plan(dump.as_bytes(), PIECE_BYTES).err().expect("refused");
     assert_eq!(rejection.line, line);
     assert_eq!(rejection.kind_found, "PRAGMA writable_schema");
@@ -352,8 +432,9 @@ fn a_wrangler_export_restores_with_its_large_row_bound() {
     assert!(bio.len() > 1_500_000);
     let avatar: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
     let hex: String = avatar.iter().map(|b| format!("{b:02X}")).collect();
-    let posts: Vec<String> =
-        (1..=2_000).map(|i| format!("({i},{},'post {i} {}')", 1 + i % 2, "x".repeat(60))).collect();
+    let posts: Vec<String> = (1..=2_000)
+        .map(|i| format!("({i},{},'post {i} {}')", 1 + i % 2, "x".repeat(60)))
+        .collect();
     let export = format!(
         "PRAGMA defer_foreign_keys=TRUE;\n\
          CREATE TABLE d1_migrations(\n\t\tid         INTEGER PRIMARY KEY AUTOINCREMENT,\n\t\tname       TEXT UNIQUE,\n\t\tapplied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL\n);\n\
@@ -378,25 +459,55 @@ fn a_wrangler_export_restores_with_its_large_row_bound() {
     let statements: Vec<_> = restore.batches.iter().flat_map(|b| &b.statements).collect();
     let big_line = line_of("INSERT INTO \"users\" (\"id\",\"email\",\"bio\",\"avatar\") VALUES(2");
     assert_eq!(big_line, 10);
-    let big = statements.iter().find(|s| s.line == big_line).expect("the large row");
+    let big = statements
+        .iter()
+        .find(|s| s.line == big_line)
+        .expect("the large row");
     assert_eq!(
         big.sql,
         "INSERT INTO \"users\" (\"id\",\"email\",\"bio\",\"avatar\") VALUES(2,'grace@example.com',?1,?2)"
     );
-    assert_eq!(big.params, [Param::Text(bio.clone()), Param::Blob(avatar.clone())]);
+    assert_eq!(
+        big.params,
+        [Param::Text(bio.clone()), Param::Blob(avatar.clone())]
+    );
     let posts_line = line_of("INSERT INTO \"posts\"");
-    assert!(statements.iter().filter(|s| s.line == posts_line).count() > 1, "the 2,000-row INSERT is cut into several");
-    let tables: Vec<(&str, u64)> = restore.summary.tables.iter().map(|t| (t.name.as_str(), t.rows)).collect();
-    assert_eq!(tables, [("d1_migrations", 1), ("users", 2), ("posts", 2_000)]);
+    assert!(
+        statements.iter().filter(|s| s.line == posts_line).count() > 1,
+        "the 2,000-row INSERT is cut into several"
+    );
+    let tables: Vec<(&str, u64)> = restore
+        .summary
+        .tables
+        .iter()
+        .map(|t| (t.name.as_str(), t.rows))
+        .collect();
+    assert_eq!(
+        tables,
+        [("d1_migrations", 1), ("users", 2), ("posts", 2_000)]
+    );
 
     let dir = temp_dir();
     let copy = execute(&restore.batches, &dir.path().join("restored.db"));
-    let (found_bio, found_avatar): (String, Vec<u8>) =
-        copy.query_row("SELECT bio, avatar FROM users WHERE id = 2", [], |r| Ok((r.get(0)?, r.get(1)?))).expect("row");
-    assert!(found_bio == bio && found_avatar == avatar, "the large row is exact");
-    let posts: i64 = copy.query_row("SELECT count(*) FROM posts", [], |r| r.get(0)).expect("count");
+    let (found_bio, found_avatar): (String, Vec<u8>) = copy
+        .query_row("SELECT bio, avatar FROM users WHERE id = 2", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .expect("row");
+    assert!(
+        found_bio == bio && found_avatar == avatar,
+        "the large row is exact"
+    );
+    let posts: i64 = copy
+        .query_row("SELECT count(*) FROM posts", [], |r| r.get(0))
+        .expect("count");
     assert_eq!(posts, 2_000);
-    let seq: i64 =
-        copy.query_row("SELECT seq FROM sqlite_sequence WHERE name = 'd1_migrations'", [], |r| r.get(0)).expect("seq");
+    let seq: i64 = copy
+        .query_row(
+            "SELECT seq FROM sqlite_sequence WHERE name = 'd1_migrations'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("seq");
     assert_eq!(seq, 1);
 }

@@ -17,7 +17,8 @@ struct Generated {
 /// kind, line breaks of every kind, comment markers and multi-byte UTF-8.
 fn tricky_char() -> impl Strategy<Value = char> {
     prop::sample::select(vec![
-        'a', 'Z', ' ', ';', '\'', '"', '`', '[', ']', '\n', '\r', '-', '/', '*', 'é', '😀', 'E', 'N', 'D',
+        'a', 'Z', ' ', ';', '\'', '"', '`', '[', ']', '\n', '\r', '-', '/', '*', 'é', '😀', 'E',
+        'N', 'D',
     ])
 }
 
@@ -32,8 +33,10 @@ fn token() -> impl Strategy<Value = String> {
             "end", "END", "case", "CASE", "create", "TRIGGER", "temp", "x1", "naïve", "_a$", "("
         ])
         .prop_map(str::to_string),
-        prop::sample::select(vec![")", ",", "=", "||", "-", "/", "*", "42", "1.5e-3", "X'00ff'"])
-            .prop_map(str::to_string),
+        prop::sample::select(vec![
+            ")", ",", "=", "||", "-", "/", "*", "42", "1.5e-3", "X'00ff'"
+        ])
+        .prop_map(str::to_string),
         tricky_text(12).prop_map(|s| format!("'{}'", s.replace('\'', "''"))),
         tricky_text(8).prop_map(|s| format!("\"{}\"", s.replace('"', "\"\""))),
         tricky_text(8).prop_map(|s| format!("`{}`", s.replace('`', "``"))),
@@ -66,7 +69,8 @@ fn tokens_after(first: impl Strategy<Value = String>, max: usize) -> impl Strate
 /// A statement that is not a trigger (it never starts with CREATE).
 fn plain() -> impl Strategy<Value = String> {
     tokens_after(
-        prop::sample::select(vec!["SELECT", "INSERT", "UPDATE", "DELETE", "PRAGMA", "x"]).prop_map(str::to_string),
+        prop::sample::select(vec!["SELECT", "INSERT", "UPDATE", "DELETE", "PRAGMA", "x"])
+            .prop_map(str::to_string),
         12,
     )
 }
@@ -82,17 +86,30 @@ fn trigger() -> impl Strategy<Value = String> {
     ]);
     let body_statement = (
         tokens_after(
-            prop::sample::select(vec!["SELECT", "UPDATE t SET x =", "INSERT INTO t VALUES(", "DELETE FROM t WHERE"])
-                .prop_map(str::to_string),
+            prop::sample::select(vec![
+                "SELECT",
+                "UPDATE t SET x =",
+                "INSERT INTO t VALUES(",
+                "DELETE FROM t WHERE",
+            ])
+            .prop_map(str::to_string),
             4,
         ),
         case,
         separator(),
     )
         .prop_map(|(head, case, sep)| format!("{head} {case}{sep};"));
-    (prop::bool::ANY, separator(), prop::collection::vec((separator(), body_statement), 1..4), separator()).prop_map(
-        |(temp, sep, body, end_sep)| {
-            let mut text = format!("CREATE{sep}{}TRIGGER tr AFTER INSERT ON t BEGIN", if temp { "TEMP " } else { "" });
+    (
+        prop::bool::ANY,
+        separator(),
+        prop::collection::vec((separator(), body_statement), 1..4),
+        separator(),
+    )
+        .prop_map(|(temp, sep, body, end_sep)| {
+            let mut text = format!(
+                "CREATE{sep}{}TRIGGER tr AFTER INSERT ON t BEGIN",
+                if temp { "TEMP " } else { "" }
+            );
             for (sep, statement) in body {
                 text.push_str(&sep);
                 text.push_str(&statement);
@@ -100,14 +117,17 @@ fn trigger() -> impl Strategy<Value = String> {
             text.push_str(&end_sep);
             text.push_str("END");
             text
-        },
-    )
+        })
 }
 
 fn statement() -> impl Strategy<Value = Generated> {
     let trailing = prop_oneof![3 => Just(String::new()), 1 => separator()];
-    (prop_oneof![3 => plain(), 1 => trigger()], trailing)
-        .prop_map(|(text, before_semicolon)| Generated { text, before_semicolon })
+    (prop_oneof![3 => plain(), 1 => trigger()], trailing).prop_map(|(text, before_semicolon)| {
+        Generated {
+            text,
+            before_semicolon,
+        }
+    })
 }
 
 /// Lines ended before byte `at`: `\r\n`, `\r` and `\n` each end one.
@@ -121,9 +141,13 @@ fn line_at(input: &str, at: usize) -> u64 {
 /// A script of statements, what the reader must find in it, and the byte
 /// offset where each statement starts.
 fn script() -> impl Strategy<Value = (String, Vec<Statement>, Vec<usize>)> {
-    let between = prop_oneof![4 => separator(), 1 => Just(String::new()), 1 => Just(" ; ".to_string())];
-    (prop::collection::vec((between, statement()), 0..8), prop_oneof![Just(String::new()), separator()]).prop_map(
-        |(parts, tail)| {
+    let between =
+        prop_oneof![4 => separator(), 1 => Just(String::new()), 1 => Just(" ; ".to_string())];
+    (
+        prop::collection::vec((between, statement()), 0..8),
+        prop_oneof![Just(String::new()), separator()],
+    )
+        .prop_map(|(parts, tail)| {
             let mut input = String::new();
             let mut expected = Vec::new();
             let mut starts = Vec::new();
@@ -134,14 +158,19 @@ fn script() -> impl Strategy<Value = (String, Vec<Statement>, Vec<usize>)> {
                 input.push_str(&generated.before_semicolon);
                 input.push(';');
                 let text = format!("{}{}", generated.text, generated.before_semicolon);
-                let text = text.trim_end_matches(|c: char| c.is_ascii_whitespace()).to_string();
-                expected.push(Statement { text, line: line_at(&input, start), bytes: input.len() - start });
+                let text = text
+                    .trim_end_matches(|c: char| c.is_ascii_whitespace())
+                    .to_string();
+                expected.push(Statement {
+                    text,
+                    line: line_at(&input, start),
+                    bytes: input.len() - start,
+                });
                 starts.push(start);
             }
             input.push_str(&tail);
             (input, expected, starts)
-        },
-    )
+        })
 }
 
 fn read_in_pieces(input: &[u8], cuts: &[usize]) -> Vec<Statement> {
@@ -152,7 +181,9 @@ fn read_in_pieces(input: &[u8], cuts: &[usize]) -> Vec<Statement> {
     let mut reader = StatementReader::new();
     let mut out = Vec::new();
     for window in points.windows(2) {
-        reader.push(&input[window[0]..window[1]], &mut out).unwrap_or_else(|e| panic!("{e}"));
+        reader
+            .push(&input[window[0]..window[1]], &mut out)
+            .unwrap_or_else(|e| panic!("{e}"));
     }
     reader.finish().unwrap_or_else(|e| panic!("{e}"));
     out

@@ -50,9 +50,9 @@ fn fixture() -> Vec<BackupRef> {
         ("b06", "2024-02-29T14:30:00Z", Manual, false),    // leap day, newest of that day
         ("b07", "2024-03-01T02:00:00Z", Scheduled, false), // new month, same ISO week as the leap day
         ("b08", "2024-04-10T02:00:00Z", Scheduled, false),
-        ("b09", "2024-05-22T02:00:00Z", Scheduled, true),      // pinned
+        ("b09", "2024-05-22T02:00:00Z", Scheduled, true), // pinned
         ("b10", "2024-06-30T23:59:59.999Z", Scheduled, false), // last millisecond of June
-        ("b11", "2024-07-01T00:00:00Z", Scheduled, false),     // first millisecond of July
+        ("b11", "2024-07-01T00:00:00Z", Scheduled, false), // first millisecond of July
         ("b12", "2024-08-14T02:00:00Z", Scheduled, false),
         ("b13", "2024-08-14T03:00:00Z", PreRestore, false), // old pre-restore, newest of its day
         ("b14", "2024-09-25T02:00:00Z", Scheduled, false),
@@ -226,7 +226,8 @@ fn render(plan: &RetentionPlan) -> String {
     .unwrap();
     writeln!(text).unwrap();
     for d in &plan.decisions {
-        let weekday = WEEKDAYS[(d.created_at.as_millis().div_euclid(MILLIS_PER_DAY) + 3).rem_euclid(7) as usize];
+        let weekday = WEEKDAYS
+            [(d.created_at.as_millis().div_euclid(MILLIS_PER_DAY) + 3).rem_euclid(7) as usize];
         let reasons: Vec<String> = d.reasons.iter().map(Reason::to_string).collect();
         writeln!(
             text,
@@ -263,7 +264,8 @@ fn compare_golden(name: &str, actual: &str) -> Option<String> {
     if expected == actual {
         return None;
     }
-    let (expected_lines, actual_lines): (Vec<&str>, Vec<&str>) = (expected.lines().collect(), actual.lines().collect());
+    let (expected_lines, actual_lines): (Vec<&str>, Vec<&str>) =
+        (expected.lines().collect(), actual.lines().collect());
     let line = (0..expected_lines.len().max(actual_lines.len()))
         .find(|&i| expected_lines.get(i) != actual_lines.get(i))
         .unwrap_or(0);
@@ -331,9 +333,16 @@ fn the_fixture_covers_what_it_claims() {
     assert_eq!(count(&|b| b.kind == BackupKind::PreRestore), 3);
     assert_eq!(count(&|b| b.created_at > at(NOW)), 2);
     assert_eq!(count(&|b| IsoWeek::of(b.created_at).week == 53), 9);
-    assert_eq!(count(&|b| b.created_at.to_string().starts_with("2024-02-29")), 2);
+    assert_eq!(
+        count(&|b| b.created_at.to_string().starts_with("2024-02-29")),
+        2
+    );
     let instants: BTreeSet<Timestamp> = backups.iter().map(|b| b.created_at).collect();
-    assert_eq!(instants.len(), backups.len() - 2, "two pairs share an instant");
+    assert_eq!(
+        instants.len(),
+        backups.len() - 2,
+        "two pairs share an instant"
+    );
 }
 
 /// Per rule, the ids it should keep, computed by grouping instead of walking:
@@ -354,16 +363,23 @@ fn kept_by_rule_oracle(
             {
                 let period = rule.period(backup.created_at);
                 match newest_of_period.iter_mut().find(|(p, _)| *p == period) {
-                    Some(entry) if (backup.created_at, &backup.id) > (entry.1.created_at, &entry.1.id) => {
+                    Some(entry)
+                        if (backup.created_at, &backup.id) > (entry.1.created_at, &entry.1.id) =>
+                    {
                         entry.1 = backup
                     }
                     Some(_) => {}
                     None => newest_of_period.push((period, backup)),
                 }
             }
-            newest_of_period.sort_by(|a, b| (b.1.created_at, &b.1.id).cmp(&(a.1.created_at, &a.1.id)));
+            newest_of_period
+                .sort_by(|a, b| (b.1.created_at, &b.1.id).cmp(&(a.1.created_at, &a.1.id)));
             let n = usize::try_from(rule.count(counts)).unwrap_or(usize::MAX);
-            let ids = newest_of_period.iter().take(n).map(|(_, b)| b.id.clone()).collect();
+            let ids = newest_of_period
+                .iter()
+                .take(n)
+                .map(|(_, b)| b.id.clone())
+                .collect();
             (rule.name(), ids)
         })
         .collect()
@@ -390,18 +406,26 @@ fn check_invariants(backups: &[BackupRef], now: Timestamp, plan: &RetentionPlan)
         .decisions
         .windows(2)
         .all(|w| (w[0].created_at, &w[0].id) > (w[1].created_at, &w[1].id)));
-    assert_eq!(plan.keep_ids().len() + plan.remove_ids().len(), backups.len());
+    assert_eq!(
+        plan.keep_ids().len() + plan.remove_ids().len(),
+        backups.len()
+    );
 
     // Reasons agree with the verdict.
     for d in &plan.decisions {
         if d.keep {
-            assert!(!d.reasons.is_empty() && d.reasons.iter().all(Reason::keeps), "{d:?}");
+            assert!(
+                !d.reasons.is_empty() && d.reasons.iter().all(Reason::keeps),
+                "{d:?}"
+            );
         } else {
             assert_eq!(d.reasons.len(), 1, "{d:?}");
             assert!(!d.reasons[0].keeps(), "{d:?}");
             let expected = if d.kind == BackupKind::PreRestore {
                 Reason::PreRestoreExpired {
-                    until: Timestamp::from_millis(d.created_at.as_millis() + PRE_RESTORE_KEEP_DAYS * MILLIS_PER_DAY),
+                    until: Timestamp::from_millis(
+                        d.created_at.as_millis() + PRE_RESTORE_KEEP_DAYS * MILLIS_PER_DAY,
+                    ),
                 }
             } else {
                 Reason::NotNewestOfKeptPeriod
@@ -413,7 +437,10 @@ fn check_invariants(backups: &[BackupRef], now: Timestamp, plan: &RetentionPlan)
         let pre_restore_window = d.kind == BackupKind::PreRestore
             && d.created_at <= now
             && now.as_millis() - d.created_at.as_millis() < PRE_RESTORE_KEEP_DAYS * MILLIS_PER_DAY;
-        let pre_restore_reason = d.reasons.iter().any(|r| matches!(r, Reason::PreRestore { .. }));
+        let pre_restore_reason = d
+            .reasons
+            .iter()
+            .any(|r| matches!(r, Reason::PreRestore { .. }));
         assert_eq!(pre_restore_window, pre_restore_reason, "{d:?}");
     }
 
@@ -423,7 +450,11 @@ fn check_invariants(backups: &[BackupRef], now: Timestamp, plan: &RetentionPlan)
         .iter()
         .filter(|d| d.pinned || d.created_at > now)
         .all(|d| d.keep));
-    let newest: Vec<&Decision> = plan.decisions.iter().filter(|d| has(d, Reason::Newest)).collect();
+    let newest: Vec<&Decision> = plan
+        .decisions
+        .iter()
+        .filter(|d| has(d, Reason::Newest))
+        .collect();
     match plan.decisions.iter().find(|d| d.created_at <= now) {
         Some(expected) => assert_eq!(newest, [expected]),
         None => assert!(newest.is_empty()),
@@ -454,7 +485,10 @@ fn check_invariants(backups: &[BackupRef], now: Timestamp, plan: &RetentionPlan)
         );
         for (d, period) in &kept {
             assert_eq!(*period, rule.period(d.created_at));
-            assert!(d.created_at <= now && d.kind != BackupKind::PreRestore, "{d:?}");
+            assert!(
+                d.created_at <= now && d.kind != BackupKind::PreRestore,
+                "{d:?}"
+            );
         }
         let ids: BTreeSet<String> = kept.iter().map(|(d, _)| d.id.clone()).collect();
         assert_eq!(ids, oracle[rule.name()], "{}", rule.name());

@@ -339,9 +339,17 @@ impl Output {
     }
 
     /// Writes one statement; `text` ends with `;\n`.
-    fn statement(&mut self, sql: &mut Vec<u8>, text: &str, what: impl FnOnce() -> String) -> Result<(), DumpError> {
+    fn statement(
+        &mut self,
+        sql: &mut Vec<u8>,
+        text: &str,
+        what: impl FnOnce() -> String,
+    ) -> Result<(), DumpError> {
         if text.len() >= MAX_STATEMENT_BYTES {
-            return Err(DumpError::StatementTooLarge { what: what(), bytes: text.len() });
+            return Err(DumpError::StatementTooLarge {
+                what: what(),
+                bytes: text.len(),
+            });
         }
         self.statements += 1;
         self.largest = self.largest.max(text.len());
@@ -374,7 +382,10 @@ enum Phase {
     Header,
     Schema,
     Inspect(usize),
-    Data { position: usize, cursor: Box<TableCursor> },
+    Data {
+        position: usize,
+        cursor: Box<TableCursor>,
+    },
     AfterData,
     Sequence,
     Finished,
@@ -385,17 +396,28 @@ impl Dump {
     /// A dump that has not started; the first [`Dump::step`] writes the header.
     pub fn new(options: DumpOptions) -> Result<Self, DumpError> {
         let invalid = |option, detail: String| Err(DumpError::InvalidOptions { option, detail });
-        if !(MIN_STATEMENT_TARGET_BYTES..MAX_STATEMENT_BYTES).contains(&options.statement_target_bytes) {
+        if !(MIN_STATEMENT_TARGET_BYTES..MAX_STATEMENT_BYTES)
+            .contains(&options.statement_target_bytes)
+        {
             return invalid(
                 "statement_target_bytes",
-                format!("{} is not in {MIN_STATEMENT_TARGET_BYTES}..{MAX_STATEMENT_BYTES}", options.statement_target_bytes),
+                format!(
+                    "{} is not in {MIN_STATEMENT_TARGET_BYTES}..{MAX_STATEMENT_BYTES}",
+                    options.statement_target_bytes
+                ),
             );
         }
         if options.page_target_bytes < options.statement_target_bytes {
-            return invalid("page_target_bytes", "must be at least statement_target_bytes".into());
+            return invalid(
+                "page_target_bytes",
+                "must be at least statement_target_bytes".into(),
+            );
         }
         if !(1..=DEFAULT_MAX_PAGE_ROWS).contains(&options.max_page_rows) {
-            return invalid("max_page_rows", format!("must be 1 to {DEFAULT_MAX_PAGE_ROWS}"));
+            return invalid(
+                "max_page_rows",
+                format!("must be 1 to {DEFAULT_MAX_PAGE_ROWS}"),
+            );
         }
         Ok(Self {
             options,
@@ -415,7 +437,9 @@ impl Dump {
     /// Hands over the rows of the last [`Step::Query`].
     pub fn accept(&mut self, rows: Vec<Row>) -> Result<(), DumpError> {
         if self.outstanding.take().is_none() {
-            return Err(DumpError::Protocol("accept() called with no query outstanding"));
+            return Err(DumpError::Protocol(
+                "accept() called with no query outstanding",
+            ));
         }
         self.rows = Some(rows);
         Ok(())
@@ -426,7 +450,9 @@ impl Dump {
     /// an error the dump is over; every later call fails.
     pub fn step(&mut self, sql: &mut Vec<u8>) -> Result<Step, DumpError> {
         if self.outstanding.is_some() {
-            return Err(DumpError::Protocol("step() called before accept() delivered the rows of the last query"));
+            return Err(DumpError::Protocol(
+                "step() called before accept() delivered the rows of the last query",
+            ));
         }
         match self.advance(sql) {
             Ok(Step::Query(query)) => {
@@ -446,7 +472,14 @@ impl Dump {
     /// accepted rows not yet consumed. Bounded by the page target plus one
     /// row, whatever the database size.
     pub fn buffered_bytes(&self) -> usize {
-        let rows: usize = self.rows.iter().flatten().flatten().flatten().map(String::len).sum();
+        let rows: usize = self
+            .rows
+            .iter()
+            .flatten()
+            .flatten()
+            .flatten()
+            .map(String::len)
+            .sum();
         let cursor = match &self.phase {
             Phase::Data { cursor, .. } => cursor.buffered_bytes(),
             _ => 0,
@@ -459,7 +492,8 @@ impl Dump {
             match &mut self.phase {
                 Phase::Header => {
                     self.output.raw(sql, HEADER);
-                    self.output.statement(sql, "PRAGMA defer_foreign_keys=ON;\n", || "PRAGMA".into())?;
+                    self.output
+                        .statement(sql, "PRAGMA defer_foreign_keys=ON;\n", || "PRAGMA".into())?;
                     self.phase = Phase::Schema;
                 }
                 Phase::Schema => {
@@ -468,9 +502,10 @@ impl Dump {
                     };
                     self.schema = schema::classify(rows)?;
                     for table in &self.schema.tables {
-                        self.output.statement(sql, &format!("{};\n", table.sql), || {
-                            format!("CREATE TABLE {:?}", table.name)
-                        })?;
+                        self.output
+                            .statement(sql, &format!("{};\n", table.sql), || {
+                                format!("CREATE TABLE {:?}", table.name)
+                            })?;
                     }
                     let n = self.schema.tables.len();
                     self.shapes = vec![None; n];
@@ -493,10 +528,15 @@ impl Dump {
                     let Some(rows) = self.rows.take() else {
                         let sql = match table.class {
                             TableClass::Fts5External => {
-                                format!("SELECT CAST(count(*) AS TEXT) FROM {}", quote_ident(&table.name))
+                                format!(
+                                    "SELECT CAST(count(*) AS TEXT) FROM {}",
+                                    quote_ident(&table.name)
+                                )
                             }
                             TableClass::Fts5 => schema::inspection_query(&table.name, false),
-                            TableClass::Regular { .. } => schema::inspection_query(&table.name, true),
+                            TableClass::Regular { .. } => {
+                                schema::inspection_query(&table.name, true)
+                            }
                         };
                         return Ok(query(sql, &context));
                     };
@@ -521,15 +561,23 @@ impl Dump {
                 }
                 Phase::AfterData => {
                     for object in &self.schema.objects {
-                        self.output.statement(sql, &format!("{};\n", object.sql), || {
-                            format!("CREATE statement of {:?}", object.name)
-                        })?;
+                        self.output
+                            .statement(sql, &format!("{};\n", object.sql), || {
+                                format!("CREATE statement of {:?}", object.name)
+                            })?;
                     }
-                    for table in self.schema.tables.iter().filter(|t| t.class == TableClass::Fts5External) {
+                    for table in self
+                        .schema
+                        .tables
+                        .iter()
+                        .filter(|t| t.class == TableClass::Fts5External)
+                    {
                         let name = quote_ident(&table.name);
-                        self.output.statement(sql, &format!("INSERT INTO {name}({name}) VALUES('rebuild');\n"), || {
-                            format!("rebuild of {:?}", table.name)
-                        })?;
+                        self.output.statement(
+                            sql,
+                            &format!("INSERT INTO {name}({name}) VALUES('rebuild');\n"),
+                            || format!("rebuild of {:?}", table.name),
+                        )?;
                     }
                     self.phase = Phase::Sequence;
                 }
@@ -543,16 +591,25 @@ impl Dump {
                     self.phase = Phase::Finished;
                     return Ok(Step::Done(self.summary()));
                 }
-                Phase::Finished => return Err(DumpError::Protocol("step() called after the dump finished")),
-                Phase::Failed => return Err(DumpError::Protocol("step() called after the dump failed")),
+                Phase::Finished => {
+                    return Err(DumpError::Protocol("step() called after the dump finished"))
+                }
+                Phase::Failed => {
+                    return Err(DumpError::Protocol("step() called after the dump failed"))
+                }
             }
         }
     }
 
     /// Puts the tables with rows to write in parents-first order.
     fn plan_order(&mut self) {
-        let data: Vec<usize> = (0..self.schema.tables.len()).filter(|&i| self.shapes[i].is_some()).collect();
-        let names: Vec<&str> = data.iter().map(|&i| self.schema.tables[i].name.as_str()).collect();
+        let data: Vec<usize> = (0..self.schema.tables.len())
+            .filter(|&i| self.shapes[i].is_some())
+            .collect();
+        let names: Vec<&str> = data
+            .iter()
+            .map(|&i| self.schema.tables[i].name.as_str())
+            .collect();
         let parents: Vec<Vec<String>> = data.iter().map(|&i| self.parents[i].clone()).collect();
         let (order, fallback) = schema::parents_first(&names, &parents);
         self.order = order.into_iter().map(|k| data[k]).collect();
@@ -561,16 +618,26 @@ impl Dump {
 
     /// The phase that writes the rows of the `position`th table in order.
     fn data_phase(&self, position: usize) -> Result<Phase, DumpError> {
-        Ok(match self.order.get(position).and_then(|&table| Some((table, self.shapes[table].clone()?))) {
-            Some((table, shape)) => {
-                Phase::Data { position, cursor: Box::new(TableCursor::new(table, shape, &self.options)?) }
-            }
-            None => Phase::AfterData,
-        })
+        Ok(
+            match self
+                .order
+                .get(position)
+                .and_then(|&table| Some((table, self.shapes[table].clone()?)))
+            {
+                Some((table, shape)) => Phase::Data {
+                    position,
+                    cursor: Box::new(TableCursor::new(table, shape, &self.options)?),
+                },
+                None => Phase::AfterData,
+            },
+        )
     }
 
     fn write_sequence(&mut self, rows: Vec<Row>, sql: &mut Vec<u8>) -> Result<(), DumpError> {
-        self.output.statement(sql, "DELETE FROM sqlite_sequence;\n", || "DELETE FROM sqlite_sequence".into())?;
+        self.output
+            .statement(sql, "DELETE FROM sqlite_sequence;\n", || {
+                "DELETE FROM sqlite_sequence".into()
+            })?;
         let mut insert = Packer::new("INSERT INTO sqlite_sequence(name,seq) VALUES".into());
         for row in rows {
             let (name, seq) = match row.as_slice() {
@@ -582,13 +649,25 @@ impl Dump {
                     })
                 }
             };
-            insert.add(&format!("({name},{seq})"), self.options.statement_target_bytes, &mut self.output, sql)?;
+            insert.add(
+                &format!("({name},{seq})"),
+                self.options.statement_target_bytes,
+                &mut self.output,
+                sql,
+            )?;
         }
         insert.flush(&mut self.output, sql)
     }
 
     fn summary(&self) -> DumpSummary {
-        let names = |kind| self.schema.objects.iter().filter(|o| o.kind == kind).map(|o| o.name.clone()).collect();
+        let names = |kind| {
+            self.schema
+                .objects
+                .iter()
+                .filter(|o| o.kind == kind)
+                .map(|o| o.name.clone())
+                .collect()
+        };
         DumpSummary {
             tables: self
                 .schema
@@ -598,8 +677,14 @@ impl Dump {
                 .map(|(table, &rows)| TableSummary {
                     name: table.name.clone(),
                     kind: match table.class {
-                        TableClass::Regular { without_rowid: false, .. } => TableKind::Table,
-                        TableClass::Regular { without_rowid: true, .. } => TableKind::WithoutRowid,
+                        TableClass::Regular {
+                            without_rowid: false,
+                            ..
+                        } => TableKind::Table,
+                        TableClass::Regular {
+                            without_rowid: true,
+                            ..
+                        } => TableKind::WithoutRowid,
                         TableClass::Fts5 | TableClass::Fts5External => TableKind::Fts5,
                     },
                     rows,
@@ -609,7 +694,11 @@ impl Dump {
             views: names(ObjectKind::View),
             triggers: names(ObjectKind::Trigger),
             schema_sha256: self.schema.sha256(),
-            fk_order_fallback: self.fk_fallback.iter().map(|&i| self.schema.tables[i].name.clone()).collect(),
+            fk_order_fallback: self
+                .fk_fallback
+                .iter()
+                .map(|&i| self.schema.tables[i].name.clone())
+                .collect(),
             statements: self.output.statements,
             largest_statement_bytes: self.output.largest,
             sql_bytes: self.output.bytes,
@@ -618,21 +707,32 @@ impl Dump {
 }
 
 fn query(sql: String, context: &str) -> Step {
-    Step::Query(Query { sql, context: context.to_string() })
+    Step::Query(Query {
+        sql,
+        context: context.to_string(),
+    })
 }
 
 fn bad_result(context: &str, detail: impl Into<String>) -> DumpError {
-    DumpError::BadResult { context: context.into(), detail: detail.into() }
+    DumpError::BadResult {
+        context: context.into(),
+        detail: detail.into(),
+    }
 }
 
 /// Reads a single `count(*)` result.
 fn count_result(context: &str, rows: Vec<Row>) -> Result<u64, DumpError> {
     match rows.as_slice() {
         [row] => match row.as_slice() {
-            [Some(count)] => count.parse().map_err(|_| bad_result(context, format!("count {count:?} is not a number"))),
+            [Some(count)] => count
+                .parse()
+                .map_err(|_| bad_result(context, format!("count {count:?} is not a number"))),
             _ => Err(bad_result(context, "expected one non-NULL column")),
         },
-        _ => Err(bad_result(context, format!("expected one row, got {}", rows.len()))),
+        _ => Err(bad_result(
+            context,
+            format!("expected one row, got {}", rows.len()),
+        )),
     }
 }
 
@@ -645,12 +745,21 @@ struct Packer {
 
 impl Packer {
     fn new(prefix: String) -> Self {
-        Self { prefix, open: String::new() }
+        Self {
+            prefix,
+            open: String::new(),
+        }
     }
 
     /// Adds a tuple, closing the open statement first if the tuple would
     /// take it past `target` bytes (with its `;\n`).
-    fn add(&mut self, tuple: &str, target: usize, output: &mut Output, sql: &mut Vec<u8>) -> Result<(), DumpError> {
+    fn add(
+        &mut self,
+        tuple: &str,
+        target: usize,
+        output: &mut Output,
+        sql: &mut Vec<u8>,
+    ) -> Result<(), DumpError> {
         if !self.open.is_empty() && self.open.len() + 1 + tuple.len() + 2 > target {
             self.flush(output, sql)?;
         }
@@ -707,9 +816,15 @@ impl TableCursor {
         let prefix = format!("INSERT INTO {ident}({}) VALUES", columns.join(","));
         // Tuples up to the target less the prefix; a very long column list
         // may use the room up to the hard limit.
-        let target_room = options.statement_target_bytes.saturating_sub(prefix.len() + 2);
+        let target_room = options
+            .statement_target_bytes
+            .saturating_sub(prefix.len() + 2);
         let hard_room = (MAX_STATEMENT_BYTES - 1).saturating_sub(prefix.len() + 2);
-        let tuple_budget = if target_room >= MIN_STATEMENT_TARGET_BYTES / 2 { target_room } else { hard_room };
+        let tuple_budget = if target_room >= MIN_STATEMENT_TARGET_BYTES / 2 {
+            target_room
+        } else {
+            hard_room
+        };
         if tuple_budget < MIN_PIECE_ROOM {
             return Err(DumpError::StatementTooLarge {
                 what: format!("the column list of the INSERTs into {:?}", shape.name),
@@ -732,8 +847,14 @@ impl TableCursor {
     }
 
     fn buffered_bytes(&self) -> usize {
-        let page: usize =
-            self.page.iter().map(|r| r.tuple.as_ref().map_or(0, String::len) + r.key.iter().map(String::len).sum::<usize>()).sum();
+        let page: usize = self
+            .page
+            .iter()
+            .map(|r| {
+                r.tuple.as_ref().map_or(0, String::len)
+                    + r.key.iter().map(String::len).sum::<usize>()
+            })
+            .sum();
         page + self.insert.open.len() + self.big.as_ref().map_or(0, BigRow::buffered_bytes)
     }
 
@@ -744,9 +865,15 @@ impl TableCursor {
     /// Checks a query's size before it is handed out.
     fn query(&self, sql: String, what: &str) -> Result<Option<Query>, DumpError> {
         if sql.len() >= MAX_QUERY_BYTES {
-            return Err(DumpError::QueryTooLarge { table: self.shape.name.clone(), bytes: sql.len() });
+            return Err(DumpError::QueryTooLarge {
+                table: self.shape.name.clone(),
+                bytes: sql.len(),
+            });
         }
-        Ok(Some(Query { sql, context: self.context(what) }))
+        Ok(Some(Query {
+            sql,
+            context: self.context(what),
+        }))
     }
 
     /// Writes what it can; returns the next query, or None when the table is done.
@@ -760,7 +887,12 @@ impl TableCursor {
         let target = options.statement_target_bytes;
         loop {
             if let Some(big) = &mut self.big {
-                let writer = RowWriter { shape: &self.shape, ident: &self.ident, prefix: &self.insert.prefix, target };
+                let writer = RowWriter {
+                    shape: &self.shape,
+                    ident: &self.ident,
+                    prefix: &self.insert.prefix,
+                    target,
+                };
                 match big.advance(rows.take(), &writer, output, sql)? {
                     BigStep::Query(sql, what) => return self.query(sql, what),
                     BigStep::Inserted => self.rows_written += 1,
@@ -813,7 +945,10 @@ impl TableCursor {
         let mut bytes = 0usize;
         for row in rows {
             if row.len() != keys + 3 {
-                return Err(bad_result(&context, format!("expected {} columns, got {}", keys + 3, row.len())));
+                return Err(bad_result(
+                    &context,
+                    format!("expected {} columns, got {}", keys + 3, row.len()),
+                ));
             }
             let mut values = row.into_iter();
             let mut key = Vec::with_capacity(keys);
@@ -848,7 +983,8 @@ impl TableCursor {
             self.exhausted = true;
         }
         if let Some(average) = bytes.checked_div(returned) {
-            self.limit = (options.page_target_bytes / average.max(1)).clamp(1, options.max_page_rows);
+            self.limit =
+                (options.page_target_bytes / average.max(1)).clamp(1, options.max_page_rows);
         }
         Ok(())
     }
@@ -864,7 +1000,10 @@ struct RowWriter<'a> {
 
 impl RowWriter<'_> {
     fn update(&self, assignments: &str, key_where: &str) -> String {
-        format!("UPDATE {} SET {assignments} WHERE {key_where};\n", self.ident)
+        format!(
+            "UPDATE {} SET {assignments} WHERE {key_where};\n",
+            self.ident
+        )
     }
 }
 
@@ -941,12 +1080,19 @@ enum BigStep {
 
 impl BigRow {
     fn new(key: Vec<String>, literal_limit: usize) -> Self {
-        Self { key, literal_limit, stage: BigStage::Detail }
+        Self {
+            key,
+            literal_limit,
+            stage: BigStage::Detail,
+        }
     }
 
     fn buffered_bytes(&self) -> usize {
         let cells = match &self.stage {
-            BigStage::ExactReals(cells) => cells.iter().map(|c| c.literal.as_ref().map_or(0, String::len)).sum(),
+            BigStage::ExactReals(cells) => cells
+                .iter()
+                .map(|c| c.literal.as_ref().map_or(0, String::len))
+                .sum(),
             _ => 0,
         };
         self.key.iter().map(String::len).sum::<usize>() + cells
@@ -963,19 +1109,30 @@ impl BigRow {
         let table = writer.shape.name.as_str();
         // Room for a piece's literal in the statements that carry pieces.
         if key_where.len() + writer.ident.len() + 2 * MIN_PIECE_ROOM > writer.target {
-            return Err(DumpError::OversizedKey { table: table.into(), bytes: key_where.len() });
+            return Err(DumpError::OversizedKey {
+                table: table.into(),
+                bytes: key_where.len(),
+            });
         }
         match &mut self.stage {
             BigStage::Detail => {
                 let Some(rows) = rows else {
-                    let sql = query::row_detail(writer.shape, writer.ident, &self.key, self.literal_limit);
+                    let sql = query::row_detail(
+                        writer.shape,
+                        writer.ident,
+                        &self.key,
+                        self.literal_limit,
+                    );
                     return Ok(BigStep::Query(sql, "an oversized row"));
                 };
                 self.stage = BigStage::ExactReals(parse_detail(writer.shape, rows)?);
                 self.advance(None, writer, output, sql)
             }
             BigStage::ExactReals(cells) => {
-                if let Some(column) = cells.iter().position(|c| c.kind == "real" && c.literal.is_none()) {
+                if let Some(column) = cells
+                    .iter()
+                    .position(|c| c.kind == "real" && c.literal.is_none())
+                {
                     let Some(rows) = rows else {
                         let sql = query::exact_real(writer.shape, writer.ident, &self.key, column);
                         return Ok(BigStep::Query(sql, "a REAL of extreme magnitude"));
@@ -983,7 +1140,9 @@ impl BigRow {
                     let literal = match rows.as_slice() {
                         [row] => match row.as_slice() {
                             [Some(literal)] => query::decode_exact_real(literal.clone())
-                                .ok_or_else(|| bad_result(table, "a malformed exact REAL literal"))?,
+                                .ok_or_else(|| {
+                                    bad_result(table, "a malformed exact REAL literal")
+                                })?,
                             _ => return Err(bad_result(table, "no exact literal for a REAL")),
                         },
                         _ => {
@@ -997,11 +1156,14 @@ impl BigRow {
                     return self.advance(None, writer, output, sql);
                 }
                 let cells = std::mem::take(cells);
-                self.stage = BigStage::Pieces(write_split_row(cells, writer, &key_where, output, sql)?);
+                self.stage =
+                    BigStage::Pieces(write_split_row(cells, writer, &key_where, output, sql)?);
                 Ok(BigStep::Inserted)
             }
             BigStage::Pieces(cells) => {
-                let Some(cell) = cells.front_mut() else { return Ok(BigStep::Done) };
+                let Some(cell) = cells.front_mut() else {
+                    return Ok(BigStep::Done);
+                };
                 let column = &writer.shape.columns[cell.column];
                 let c = column.sql_name.as_str();
                 let (open, close_more, close_last) = match (cell.kind, column.numeric_affinity) {
@@ -1027,18 +1189,32 @@ impl BigRow {
                     );
                     return Ok(BigStep::Query(sql, "pieces of an oversized value"));
                 };
-                let changed = |detail: String| DumpError::RowChanged { table: table.into(), detail };
+                let changed = |detail: String| DumpError::RowChanged {
+                    table: table.into(),
+                    detail,
+                };
                 let row = match <[Row; 1]>::try_from(rows) {
                     Ok([row]) => row,
-                    Err(rows) => return Err(changed(format!("{} rows where one was expected", rows.len()))),
+                    Err(rows) => {
+                        return Err(changed(format!(
+                            "{} rows where one was expected",
+                            rows.len()
+                        )))
+                    }
                 };
                 if row.len() != count + 1 {
-                    return Err(bad_result(table, format!("expected {} piece columns, got {}", count + 1, row.len())));
+                    return Err(bad_result(
+                        table,
+                        format!("expected {} piece columns, got {}", count + 1, row.len()),
+                    ));
                 }
                 let mut values = row.into_iter();
                 let found = values.next().flatten().unwrap_or_default();
                 if found != cell.expected {
-                    return Err(changed(format!("column {c} was {:?}, now {found:?}", cell.expected)));
+                    return Err(changed(format!(
+                        "column {c} was {:?}, now {found:?}",
+                        cell.expected
+                    )));
                 }
                 let mut finished = false;
                 for piece in values {
@@ -1054,8 +1230,11 @@ impl BigRow {
                     };
                     let last = cell.next + cell.span > cell.units;
                     let close = if last { close_last } else { close_more };
-                    let statement = writer.update(&format!("{c} = {open}{c} || {literal}{close}"), &key_where);
-                    output.statement(sql, &statement, || format!("a piece of a value of {table:?}"))?;
+                    let statement =
+                        writer.update(&format!("{c} = {open}{c} || {literal}{close}"), &key_where);
+                    output.statement(sql, &statement, || {
+                        format!("a piece of a value of {table:?}")
+                    })?;
                     cell.next += cell.span;
                     if last {
                         finished = true;
@@ -1087,7 +1266,14 @@ fn parse_detail(shape: &TableShape, rows: Vec<Row>) -> Result<Vec<Cell>, DumpErr
         }
     };
     if row.len() != 2 * shape.columns.len() {
-        return Err(bad_result(table, format!("expected {} columns, got {}", 2 * shape.columns.len(), row.len())));
+        return Err(bad_result(
+            table,
+            format!(
+                "expected {} columns, got {}",
+                2 * shape.columns.len(),
+                row.len()
+            ),
+        ));
     }
     let mut cells = Vec::with_capacity(shape.columns.len());
     let mut values = row.into_iter();
@@ -1095,16 +1281,29 @@ fn parse_detail(shape: &TableShape, rows: Vec<Row>) -> Result<Vec<Cell>, DumpErr
         let meta = meta.unwrap_or_default();
         let parts: Vec<&str> = meta.split(' ').collect();
         let parsed = match parts.as_slice() {
-            [kind, bytes, chars, nul] => bytes.parse().ok().zip(chars.parse().ok()).map(|(b, c)| (*kind, b, c, *nul == "1")),
+            [kind, bytes, chars, nul] => bytes
+                .parse()
+                .ok()
+                .zip(chars.parse().ok())
+                .map(|(b, c)| (*kind, b, c, *nul == "1")),
             _ => None,
         };
         let Some((kind, bytes, chars, has_nul)) = parsed else {
-            return Err(bad_result(table, format!("unreadable value description {meta:?}")));
+            return Err(bad_result(
+                table,
+                format!("unreadable value description {meta:?}"),
+            ));
         };
         if literal.is_none() && !matches!(kind, "text" | "blob" | "real") {
             return Err(bad_result(table, format!("no literal for a {kind} value")));
         }
-        cells.push(Cell { kind: kind.into(), bytes, chars, has_nul, literal });
+        cells.push(Cell {
+            kind: kind.into(),
+            bytes,
+            chars,
+            has_nul,
+            literal,
+        });
     }
     Ok(cells)
 }
@@ -1122,8 +1321,11 @@ fn write_split_row(
     let table = writer.shape.name.as_str();
     let mut deferred = vec![false; cells.len()];
     let insert_len = |deferred: &[bool]| -> usize {
-        let values: usize =
-            cells.iter().zip(deferred).map(|(c, &d)| if d { c.placeholder().len() } else { c.size() }).sum();
+        let values: usize = cells
+            .iter()
+            .zip(deferred)
+            .map(|(c, &d)| if d { c.placeholder().len() } else { c.size() })
+            .sum();
         writer.prefix.len() + 2 + cells.len().saturating_sub(1) + values + 2
     };
     // Values too large to have been read are always deferred; then the
@@ -1131,7 +1333,9 @@ fn write_split_row(
     for (i, cell) in cells.iter().enumerate() {
         deferred[i] = cell.literal.is_none();
     }
-    let mut candidates: Vec<usize> = (0..cells.len()).filter(|&i| cells[i].is_deferrable() && !deferred[i]).collect();
+    let mut candidates: Vec<usize> = (0..cells.len())
+        .filter(|&i| cells[i].is_deferrable() && !deferred[i])
+        .collect();
     candidates.sort_by_key(|&i| std::cmp::Reverse(cells[i].size()));
     for &i in &candidates {
         if insert_len(&deferred) <= writer.target {
@@ -1142,10 +1346,18 @@ fn write_split_row(
     let values: Vec<&str> = cells
         .iter()
         .zip(&deferred)
-        .map(|(c, &d)| if d { c.placeholder() } else { c.literal.as_deref().unwrap_or_default() })
+        .map(|(c, &d)| {
+            if d {
+                c.placeholder()
+            } else {
+                c.literal.as_deref().unwrap_or_default()
+            }
+        })
         .collect();
     let insert = format!("{}({});\n", writer.prefix, values.join(","));
-    output.statement(sql, &insert, || format!("the INSERT of an oversized row of {table:?}"))?;
+    output.statement(sql, &insert, || {
+        format!("the INSERT of an oversized row of {table:?}")
+    })?;
 
     // Deferred values that fit whole: as few UPDATEs as the target allows.
     let frame = writer.update("", key_where).len();
@@ -1159,7 +1371,9 @@ fn write_split_row(
                 let assignment = format!("{name} = {literal}");
                 if !assignments.is_empty() && length + 2 + assignment.len() > writer.target {
                     let statement = writer.update(&assignments.join(", "), key_where);
-                    output.statement(sql, &statement, || format!("an UPDATE of an oversized row of {table:?}"))?;
+                    output.statement(sql, &statement, || {
+                        format!("an UPDATE of an oversized row of {table:?}")
+                    })?;
                     assignments.clear();
                     length = frame;
                 }
@@ -1171,7 +1385,9 @@ fn write_split_row(
     }
     if !assignments.is_empty() {
         let statement = writer.update(&assignments.join(", "), key_where);
-        output.statement(sql, &statement, || format!("an UPDATE of an oversized row of {table:?}"))?;
+        output.statement(sql, &statement, || {
+            format!("an UPDATE of an oversized row of {table:?}")
+        })?;
     }
     Ok(pieces)
 }
@@ -1181,17 +1397,38 @@ fn write_split_row(
 fn piece_cell(column: usize, cell: &Cell, writer: &RowWriter, key_where: &str) -> PieceCell {
     let name = &writer.shape.columns[column].sql_name;
     // The longest frame (a numeric-affinity CAST) and an X'' wrapper.
-    let frame = writer.update(&format!("{name} = CAST({name} ||  AS TEXT)"), key_where).len() + 3;
+    let frame = writer
+        .update(&format!("{name} = CAST({name} ||  AS TEXT)"), key_where)
+        .len()
+        + 3;
     let room = writer.target.saturating_sub(frame).max(MIN_PIECE_ROOM) as u64;
     let expected = format!("{} {}", cell.kind, cell.bytes);
     if cell.kind == "blob" || cell.has_nul {
-        let kind = if cell.kind == "blob" { PieceKind::Blob } else { PieceKind::TextBytes };
-        return PieceCell { column, kind, expected, units: cell.bytes, next: 1, span: room / 2 };
+        let kind = if cell.kind == "blob" {
+            PieceKind::Blob
+        } else {
+            PieceKind::TextBytes
+        };
+        return PieceCell {
+            column,
+            kind,
+            expected,
+            units: cell.bytes,
+            next: 1,
+            span: room / 2,
+        };
     }
     // Aim a little under the room: quotes are doubled in the literal.
     let chars = cell.chars.max(1);
     let span = (room * 9 / 10 * chars / cell.bytes.max(1)).max(1);
-    PieceCell { column, kind: PieceKind::Text, expected, units: chars, next: 1, span }
+    PieceCell {
+        column,
+        kind: PieceKind::Text,
+        expected,
+        units: chars,
+        next: 1,
+        span,
+    }
 }
 
 #[cfg(test)]

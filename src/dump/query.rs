@@ -47,12 +47,24 @@ fn raw_bytes(c: &str) -> String {
 fn aliased_source(shape: &TableShape, table: &str, filter: &str, tail: &str) -> String {
     let mut select: Vec<String> = match &shape.key {
         KeyShape::Rowid { expr } => vec![format!("{expr} AS k0")],
-        KeyShape::PrimaryKey { columns } => {
-            columns.iter().enumerate().map(|(j, &i)| format!("{} AS k{j}", shape.columns[i].sql_name)).collect()
-        }
+        KeyShape::PrimaryKey { columns } => columns
+            .iter()
+            .enumerate()
+            .map(|(j, &i)| format!("{} AS k{j}", shape.columns[i].sql_name))
+            .collect(),
     };
-    select.extend(shape.columns.iter().enumerate().map(|(i, c)| format!("{} AS {}", c.sql_name, alias(i))));
-    let filter = if filter.is_empty() { String::new() } else { format!(" WHERE {filter}") };
+    select.extend(
+        shape
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{} AS {}", c.sql_name, alias(i))),
+    );
+    let filter = if filter.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {filter}")
+    };
     format!("SELECT {} FROM {table}{filter}{tail}", select.join(", "))
 }
 
@@ -60,9 +72,11 @@ fn aliased_source(shape: &TableShape, table: &str, filter: &str, tail: &str) -> 
 fn key_order(shape: &TableShape) -> String {
     match &shape.key {
         KeyShape::Rowid { expr } => expr.clone(),
-        KeyShape::PrimaryKey { columns } => {
-            columns.iter().map(|&i| shape.columns[i].sql_name.as_str()).collect::<Vec<_>>().join(", ")
-        }
+        KeyShape::PrimaryKey { columns } => columns
+            .iter()
+            .map(|&i| shape.columns[i].sql_name.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
     }
 }
 
@@ -120,7 +134,12 @@ pub(crate) fn page(
     let key_aliases: Vec<String> = (0..keys).map(|j| format!("k{j}")).collect();
     let key_list = key_aliases.join(", ");
     let filter = after.map(|a| after_filter(shape, a)).unwrap_or_default();
-    let source = aliased_source(shape, table, &filter, &format!(" ORDER BY {} LIMIT {limit}", key_order(shape)));
+    let source = aliased_source(
+        shape,
+        table,
+        &filter,
+        &format!(" ORDER BY {} LIMIT {limit}", key_order(shape)),
+    );
 
     let mut quoted = Vec::with_capacity(n);
     for i in 0..n {
@@ -144,7 +163,12 @@ pub(crate) fn page(
         KeyShape::PrimaryKey { columns } => columns
             .iter()
             .enumerate()
-            .map(|(j, &i)| format!("coalesce(q{i},CASE WHEN typeof(k{j})='real' THEN {} END)", exact_real_expr(&format!("k{j}"))))
+            .map(|(j, &i)| {
+                format!(
+                    "coalesce(q{i},CASE WHEN typeof(k{j})='real' THEN {} END)",
+                    exact_real_expr(&format!("k{j}"))
+                )
+            })
             .collect(),
     };
     let tuple = format!("'(' || {} || ')'", q_list.join(" || ',' || "));
@@ -165,7 +189,12 @@ pub(crate) fn page(
 /// `"<typeof> <bytes> <characters> <has NUL: 0|1>"` and its literal, or NULL
 /// when the value is larger than `literal_limit` bytes or its literal larger
 /// than twice that (or it is a REAL of extreme magnitude).
-pub(crate) fn row_detail(shape: &TableShape, table: &str, key: &[String], literal_limit: usize) -> String {
+pub(crate) fn row_detail(
+    shape: &TableShape,
+    table: &str,
+    key: &[String],
+    literal_limit: usize,
+) -> String {
     let n = shape.columns.len();
     let mut inner = Vec::with_capacity(n * 2);
     let mut outer = Vec::with_capacity(n * 2);
@@ -179,7 +208,10 @@ pub(crate) fn row_detail(shape: &TableShape, table: &str, key: &[String], litera
         ));
         // A literal can be longer than twice its value only by carriage
         // returns written as char(13); such text is read in pieces instead.
-        outer.push(format!("m{i}, CASE WHEN length(CAST(l{i} AS BLOB))<={} THEN l{i} END", 2 * literal_limit + 3));
+        outer.push(format!(
+            "m{i}, CASE WHEN length(CAST(l{i} AS BLOB))<={} THEN l{i} END",
+            2 * literal_limit + 3
+        ));
     }
     format!(
         "SELECT {} FROM (SELECT {} FROM ({}))",
@@ -220,18 +252,27 @@ pub(crate) fn exact_real(shape: &TableShape, table: &str, key: &[String], column
 /// back exactly, and the scaling applied.
 pub(crate) fn exact_real_expr(c: &str) -> String {
     let branch = |op: char, steps: i32| {
-        let scaled = format!("{c}{}", format!("{}{REAL_SCALE}", if op == '*' { '/' } else { '*' }).repeat(steps as usize));
+        let scaled = format!(
+            "{c}{}",
+            format!("{}{REAL_SCALE}", if op == '*' { '/' } else { '*' }).repeat(steps as usize)
+        );
         format!("'{EXACT_REAL_MARK}{op}{steps} '||printf('%!.17g',{scaled})")
     };
     let mut down = Vec::new();
     for steps in 1..REAL_SCALE_STEPS_DOWN {
         let threshold = 2f64.powi(100 + 62 * steps);
-        down.push(format!("WHEN abs({c})<={threshold:e} THEN {}", branch('*', steps)));
+        down.push(format!(
+            "WHEN abs({c})<={threshold:e} THEN {}",
+            branch('*', steps)
+        ));
     }
     let mut up = Vec::new();
     for steps in 1..REAL_SCALE_STEPS_UP {
         let threshold = 2f64.powi(-100 - 62 * steps);
-        up.push(format!("WHEN abs({c})>={threshold:e} THEN {}", branch('/', steps)));
+        up.push(format!(
+            "WHEN abs({c})>={threshold:e} THEN {}",
+            branch('/', steps)
+        ));
     }
     format!(
         "CASE WHEN abs({c})>=1 THEN CASE {} ELSE {} END ELSE CASE {} ELSE {} END END",
@@ -246,11 +287,16 @@ pub(crate) fn exact_real_expr(c: &str) -> String {
 /// `~*2 1.5` into `(1.5*4611686018427387904*4611686018427387904)`; other
 /// literals are returned as they are. None if the mark is malformed.
 pub(crate) fn decode_exact_real(literal: String) -> Option<String> {
-    let Some(rest) = literal.strip_prefix(EXACT_REAL_MARK) else { return Some(literal) };
+    let Some(rest) = literal.strip_prefix(EXACT_REAL_MARK) else {
+        return Some(literal);
+    };
     let op = rest.chars().next().filter(|op| *op == '*' || *op == '/')?;
     let (steps, value) = rest[1..].split_once(' ')?;
     let steps: usize = steps.parse().ok()?;
-    Some(format!("({value}{})", format!("{op}{REAL_SCALE}").repeat(steps)))
+    Some(format!(
+        "({value}{})",
+        format!("{op}{REAL_SCALE}").repeat(steps)
+    ))
 }
 
 /// How the pieces of an oversized value are read and appended.

@@ -72,7 +72,10 @@ pub(crate) struct Schema {
 impl Schema {
     /// The schema statements exactly as the dump writes them, in dump order.
     pub fn statements(&self) -> impl Iterator<Item = &str> {
-        self.tables.iter().map(|t| t.sql.as_str()).chain(self.objects.iter().map(|o| o.sql.as_str()))
+        self.tables
+            .iter()
+            .map(|t| t.sql.as_str())
+            .chain(self.objects.iter().map(|o| o.sql.as_str()))
     }
 
     /// SHA-256 (lowercase hex) over every schema statement followed by `;\n`,
@@ -83,7 +86,11 @@ impl Schema {
             hasher.update(statement.as_bytes());
             hasher.update(b";\n");
         }
-        hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+        hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 }
 
@@ -96,7 +103,8 @@ fn has_prefix_ignore_case(name: &str, prefix: &str) -> bool {
 /// Whether an object of this name (or on a table of this name) is internal
 /// to D1 or SQLite and never dumped.
 pub(crate) fn is_internal(name: &str) -> bool {
-    has_prefix_ignore_case(name, D1_INTERNAL_PREFIX) || has_prefix_ignore_case(name, SQLITE_INTERNAL_PREFIX)
+    has_prefix_ignore_case(name, D1_INTERNAL_PREFIX)
+        || has_prefix_ignore_case(name, SQLITE_INTERNAL_PREFIX)
 }
 
 /// Whether `name` is a shadow table of one of the FTS5 tables `fts_names`.
@@ -122,9 +130,13 @@ struct SchemaRow {
 pub(crate) fn classify(rows: Vec<Row>) -> Result<Schema, DumpError> {
     let mut entries = Vec::with_capacity(rows.len());
     for row in rows {
-        let bad = |detail: &str| DumpError::BadResult { context: "sqlite_schema".into(), detail: detail.into() };
-        let [kind, name, tbl_name, sql]: [Option<String>; 4] =
-            row.try_into().map_err(|_| bad("expected 4 columns: type, name, tbl_name, sql"))?;
+        let bad = |detail: &str| DumpError::BadResult {
+            context: "sqlite_schema".into(),
+            detail: detail.into(),
+        };
+        let [kind, name, tbl_name, sql]: [Option<String>; 4] = row
+            .try_into()
+            .map_err(|_| bad("expected 4 columns: type, name, tbl_name, sql"))?;
         entries.push(SchemaRow {
             kind: kind.ok_or_else(|| bad("NULL type"))?,
             name: name.ok_or_else(|| bad("NULL name"))?,
@@ -155,17 +167,22 @@ pub(crate) fn classify(rows: Vec<Row>) -> Result<Schema, DumpError> {
     let mut skipped_tables: Vec<String> = Vec::new();
     for entry in &entries {
         let skip_table = is_internal(&entry.tbl_name)
-            || skipped_tables.iter().any(|t| t.eq_ignore_ascii_case(&entry.tbl_name));
+            || skipped_tables
+                .iter()
+                .any(|t| t.eq_ignore_ascii_case(&entry.tbl_name));
         match entry.kind.as_str() {
             "table" => {
                 if is_internal(&entry.name) || is_fts5_shadow(&entry.name, &fts_names) {
                     skipped_tables.push(entry.name.clone());
                     continue;
                 }
-                let sql = entry.sql.clone().ok_or_else(|| DumpError::UnreadableSchema {
-                    name: entry.name.clone(),
-                    detail: "the table has no CREATE statement in sqlite_schema".into(),
-                })?;
+                let sql = entry
+                    .sql
+                    .clone()
+                    .ok_or_else(|| DumpError::UnreadableSchema {
+                        name: entry.name.clone(),
+                        detail: "the table has no CREATE statement in sqlite_schema".into(),
+                    })?;
                 let class = match virtuals.iter().find(|(name, _, _)| *name == entry.name) {
                     Some((_, module, args)) => fts5_class(&entry.name, module, args)?,
                     None => {
@@ -173,10 +190,17 @@ pub(crate) fn classify(rows: Vec<Row>) -> Result<Schema, DumpError> {
                         if options.autoincrement {
                             schema.autoincrement = true;
                         }
-                        TableClass::Regular { without_rowid: options.without_rowid, strict: options.strict }
+                        TableClass::Regular {
+                            without_rowid: options.without_rowid,
+                            strict: options.strict,
+                        }
                     }
                 };
-                schema.tables.push(TableDef { name: entry.name.clone(), sql, class });
+                schema.tables.push(TableDef {
+                    name: entry.name.clone(),
+                    sql,
+                    class,
+                });
             }
             "index" | "view" | "trigger" => {
                 let Some(sql) = &entry.sql else { continue }; // autoindexes
@@ -188,7 +212,11 @@ pub(crate) fn classify(rows: Vec<Row>) -> Result<Schema, DumpError> {
                     "view" => ObjectKind::View,
                     _ => ObjectKind::Trigger,
                 };
-                schema.objects.push(ObjectDef { kind, name: entry.name.clone(), sql: sql.clone() });
+                schema.objects.push(ObjectDef {
+                    kind,
+                    name: entry.name.clone(),
+                    sql: sql.clone(),
+                });
             }
             other => {
                 return Err(DumpError::UnreadableSchema {
@@ -224,7 +252,10 @@ fn virtual_module(sql: &str) -> Option<(String, Vec<Token>)> {
 /// content, or an error for contentless FTS5 and other modules.
 fn fts5_class(name: &str, module: &str, args: &[Token]) -> Result<TableClass, DumpError> {
     if !module.eq_ignore_ascii_case("fts5") {
-        return Err(DumpError::UnsupportedVirtualTable { table: name.into(), module: module.into() });
+        return Err(DumpError::UnsupportedVirtualTable {
+            table: name.into(),
+            module: module.into(),
+        });
     }
     for arg in split_top_level_commas(args) {
         if let [key, Token::Punct('='), value @ ..] = arg {
@@ -257,8 +288,12 @@ pub(crate) fn table_options(sql: &str) -> TableOptions {
         autoincrement: tokens.iter().any(|t| t.is_word("AUTOINCREMENT")),
         ..TableOptions::default()
     };
-    let Some(open) = tokens.iter().position(|t| *t == Token::Punct('(')) else { return options };
-    let Some(close) = matching_paren(&tokens, open) else { return options };
+    let Some(open) = tokens.iter().position(|t| *t == Token::Punct('(')) else {
+        return options;
+    };
+    let Some(close) = matching_paren(&tokens, open) else {
+        return options;
+    };
     for option in split_top_level_commas(&tokens[close + 1..]) {
         match option {
             [a, b] if a.is_word("WITHOUT") && b.is_word("ROWID") => options.without_rowid = true,
@@ -309,7 +344,10 @@ pub(crate) fn inspection_query(table: &str, with_constraints: bool) -> String {
 
 /// Parses the rows of [`inspection_query`].
 pub(crate) fn parse_inspection(context: &str, rows: Vec<Row>) -> Result<Inspection, DumpError> {
-    let bad = |detail: String| DumpError::BadResult { context: context.into(), detail };
+    let bad = |detail: String| DumpError::BadResult {
+        context: context.into(),
+        detail,
+    };
     let number = |value: &Option<String>, what: &str| -> Result<i64, DumpError> {
         value
             .as_deref()
@@ -398,44 +436,66 @@ pub(crate) struct TableShape {
 const ROWID_NAMES: [&str; 3] = ["rowid", "_rowid_", "oid"];
 
 /// Works out how a table is dumped from its class and inspection.
-pub(crate) fn table_shape(table: &TableDef, inspection: &Inspection) -> Result<TableShape, DumpError> {
+pub(crate) fn table_shape(
+    table: &TableDef,
+    inspection: &Inspection,
+) -> Result<TableShape, DumpError> {
     let (without_rowid, strict, fts) = match table.class {
-        TableClass::Regular { without_rowid, strict } => (without_rowid, strict, false),
+        TableClass::Regular {
+            without_rowid,
+            strict,
+        } => (without_rowid, strict, false),
         TableClass::Fts5 | TableClass::Fts5External => (false, false, true),
     };
     // Generated columns (hidden 2 and 3) are computed, and hidden virtual
     // table columns (hidden 1) are not data.
-    let stored: Vec<&XColumn> = inspection.columns.iter().filter(|c| c.hidden == 0).collect();
+    let stored: Vec<&XColumn> = inspection
+        .columns
+        .iter()
+        .filter(|c| c.hidden == 0)
+        .collect();
     let mut columns: Vec<DumpColumn> = stored
         .iter()
         .map(|c| DumpColumn {
             sql_name: quote_ident(&c.name),
             numeric_affinity: !strict
                 && !fts
-                && matches!(affinity(&c.decl_type), Affinity::Integer | Affinity::Real | Affinity::Numeric),
+                && matches!(
+                    affinity(&c.decl_type),
+                    Affinity::Integer | Affinity::Real | Affinity::Numeric
+                ),
         })
         .collect();
 
     if without_rowid {
-        let mut pk: Vec<(i64, usize)> =
-            stored.iter().enumerate().filter(|(_, c)| c.pk > 0).map(|(i, c)| (c.pk, i)).collect();
+        let mut pk: Vec<(i64, usize)> = stored
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.pk > 0)
+            .map(|(i, c)| (c.pk, i))
+            .collect();
         pk.sort();
         if pk.is_empty() {
             return Err(DumpError::UnreadableSchema {
                 name: table.name.clone(),
-                detail: "a WITHOUT ROWID table with no PRIMARY KEY column in pragma_table_xinfo".into(),
+                detail: "a WITHOUT ROWID table with no PRIMARY KEY column in pragma_table_xinfo"
+                    .into(),
             });
         }
         return Ok(TableShape {
             name: table.name.clone(),
             columns,
-            key: KeyShape::PrimaryKey { columns: pk.into_iter().map(|(_, i)| i).collect() },
+            key: KeyShape::PrimaryKey {
+                columns: pk.into_iter().map(|(_, i)| i).collect(),
+            },
         });
     }
 
     let pk_columns: Vec<&&XColumn> = stored.iter().filter(|c| c.pk > 0).collect();
     let alias = match pk_columns.as_slice() {
-        [only] if !fts && !inspection.pk_index && only.decl_type.eq_ignore_ascii_case("INTEGER") => {
+        [only]
+            if !fts && !inspection.pk_index && only.decl_type.eq_ignore_ascii_case("INTEGER") =>
+        {
             Some(quote_ident(&only.name))
         }
         _ => None,
@@ -443,16 +503,32 @@ pub(crate) fn table_shape(table: &TableDef, inspection: &Inspection) -> Result<T
     let expr = match alias {
         Some(alias) => alias,
         None => {
-            let taken = |n: &str| inspection.columns.iter().any(|c| c.name.eq_ignore_ascii_case(n));
-            let name = ROWID_NAMES
-                .iter()
-                .find(|n| !taken(n))
-                .ok_or_else(|| DumpError::RowidUnreachable { table: table.name.clone() })?;
-            columns.insert(0, DumpColumn { sql_name: (*name).to_string(), numeric_affinity: false });
+            let taken = |n: &str| {
+                inspection
+                    .columns
+                    .iter()
+                    .any(|c| c.name.eq_ignore_ascii_case(n))
+            };
+            let name = ROWID_NAMES.iter().find(|n| !taken(n)).ok_or_else(|| {
+                DumpError::RowidUnreachable {
+                    table: table.name.clone(),
+                }
+            })?;
+            columns.insert(
+                0,
+                DumpColumn {
+                    sql_name: (*name).to_string(),
+                    numeric_affinity: false,
+                },
+            );
             (*name).to_string()
         }
     };
-    Ok(TableShape { name: table.name.clone(), columns, key: KeyShape::Rowid { expr } })
+    Ok(TableShape {
+        name: table.name.clone(),
+        columns,
+        key: KeyShape::Rowid { expr },
+    })
 }
 
 /// Orders tables parents-first by their FOREIGN KEY references, keeping
@@ -500,19 +576,33 @@ mod tests {
     use super::*;
 
     fn row(kind: &str, name: &str, tbl: &str, sql: Option<&str>) -> Row {
-        vec![Some(kind.into()), Some(name.into()), Some(tbl.into()), sql.map(str::to_string)]
+        vec![
+            Some(kind.into()),
+            Some(name.into()),
+            Some(tbl.into()),
+            sql.map(str::to_string),
+        ]
     }
 
     #[test]
     fn table_options_are_read_after_the_column_list() {
-        assert_eq!(table_options("CREATE TABLE t(a, b)"), TableOptions::default());
-        let o = table_options("CREATE TABLE \"without rowid\"(a PRIMARY KEY, 'strict' TEXT) STRICT, WITHOUT ROWID");
+        assert_eq!(
+            table_options("CREATE TABLE t(a, b)"),
+            TableOptions::default()
+        );
+        let o = table_options(
+            "CREATE TABLE \"without rowid\"(a PRIMARY KEY, 'strict' TEXT) STRICT, WITHOUT ROWID",
+        );
         assert!(o.without_rowid && o.strict && !o.autoincrement);
         let o = table_options("CREATE TABLE t(a TEXT DEFAULT 'WITHOUT ROWID', b CHECK (b IN ('x)', 'y')) -- WITHOUT ROWID\n)");
         assert_eq!(o, TableOptions::default());
-        let o = table_options("CREATE TABLE t(id INTEGER PRIMARY KEY AUTOINCREMENT, \"AUTOINCREMENT\" TEXT)");
+        let o = table_options(
+            "CREATE TABLE t(id INTEGER PRIMARY KEY AUTOINCREMENT, \"AUTOINCREMENT\" TEXT)",
+        );
         assert!(o.autoincrement);
-        let o = table_options("CREATE TABLE t(id INTEGER PRIMARY KEY, note TEXT DEFAULT 'AUTOINCREMENT')");
+        let o = table_options(
+            "CREATE TABLE t(id INTEGER PRIMARY KEY, note TEXT DEFAULT 'AUTOINCREMENT')",
+        );
         assert!(!o.autoincrement);
     }
 
@@ -531,19 +621,74 @@ mod tests {
     #[test]
     fn classify_skips_internal_shadow_and_autoindex_entries() {
         let rows = vec![
-            row("table", "users", "users", Some("CREATE TABLE users(id INTEGER PRIMARY KEY AUTOINCREMENT, e)")),
+            row(
+                "table",
+                "users",
+                "users",
+                Some("CREATE TABLE users(id INTEGER PRIMARY KEY AUTOINCREMENT, e)"),
+            ),
             row("index", "sqlite_autoindex_users_1", "users", None),
-            row("table", "sqlite_sequence", "sqlite_sequence", Some("CREATE TABLE sqlite_sequence(name,seq)")),
-            row("table", "_cf_KV", "_cf_KV", Some("CREATE TABLE _cf_KV(key TEXT PRIMARY KEY, value BLOB) WITHOUT ROWID")),
-            row("index", "cf_idx", "_cf_KV", Some("CREATE INDEX cf_idx ON _cf_KV(value)")),
-            row("table", "docs", "docs", Some("CREATE VIRTUAL TABLE docs USING fts5(title, body)")),
-            row("table", "docs_data", "docs_data", Some("CREATE TABLE 'docs_data'(id INTEGER PRIMARY KEY, block BLOB)")),
-            row("table", "docs_config", "docs_config", Some("CREATE TABLE 'docs_config'(k PRIMARY KEY, v) WITHOUT ROWID")),
-            row("table", "ext", "ext", Some("CREATE VIRTUAL TABLE ext USING fts5(e, content='users', content_rowid='id')")),
-            row("table", "sqlite_stat1", "sqlite_stat1", Some("CREATE TABLE sqlite_stat1(tbl,idx,stat)")),
+            row(
+                "table",
+                "sqlite_sequence",
+                "sqlite_sequence",
+                Some("CREATE TABLE sqlite_sequence(name,seq)"),
+            ),
+            row(
+                "table",
+                "_cf_KV",
+                "_cf_KV",
+                Some("CREATE TABLE _cf_KV(key TEXT PRIMARY KEY, value BLOB) WITHOUT ROWID"),
+            ),
+            row(
+                "index",
+                "cf_idx",
+                "_cf_KV",
+                Some("CREATE INDEX cf_idx ON _cf_KV(value)"),
+            ),
+            row(
+                "table",
+                "docs",
+                "docs",
+                Some("CREATE VIRTUAL TABLE docs USING fts5(title, body)"),
+            ),
+            row(
+                "table",
+                "docs_data",
+                "docs_data",
+                Some("CREATE TABLE 'docs_data'(id INTEGER PRIMARY KEY, block BLOB)"),
+            ),
+            row(
+                "table",
+                "docs_config",
+                "docs_config",
+                Some("CREATE TABLE 'docs_config'(k PRIMARY KEY, v) WITHOUT ROWID"),
+            ),
+            row(
+                "table",
+                "ext",
+                "ext",
+                Some("CREATE VIRTUAL TABLE ext USING fts5(e, content='users', content_rowid='id')"),
+            ),
+            row(
+                "table",
+                "sqlite_stat1",
+                "sqlite_stat1",
+                Some("CREATE TABLE sqlite_stat1(tbl,idx,stat)"),
+            ),
             row("view", "v", "v", Some("CREATE VIEW v AS SELECT 1")),
-            row("trigger", "tr", "users", Some("CREATE TRIGGER tr AFTER INSERT ON users BEGIN SELECT 1; END")),
-            row("table", "other_data", "other_data", Some("CREATE TABLE other_data(x)")),
+            row(
+                "trigger",
+                "tr",
+                "users",
+                Some("CREATE TRIGGER tr AFTER INSERT ON users BEGIN SELECT 1; END"),
+            ),
+            row(
+                "table",
+                "other_data",
+                "other_data",
+                Some("CREATE TABLE other_data(x)"),
+            ),
         ];
         let schema = classify(rows).unwrap();
         let names: Vec<&str> = schema.tables.iter().map(|t| t.name.as_str()).collect();
@@ -558,14 +703,40 @@ mod tests {
 
     #[test]
     fn contentless_fts5_and_other_modules_are_refused() {
-        let err = classify(vec![row("table", "c", "c", Some("CREATE VIRTUAL TABLE c USING fts5(x, content = '')"))]);
+        let err = classify(vec![row(
+            "table",
+            "c",
+            "c",
+            Some("CREATE VIRTUAL TABLE c USING fts5(x, content = '')"),
+        )]);
         assert_eq!(err, Err(DumpError::ContentlessFts5 { table: "c".into() }));
-        let err = classify(vec![row("table", "c", "c", Some("CREATE VIRTUAL TABLE c USING fts5(x, CONTENT=\"\")"))]);
+        let err = classify(vec![row(
+            "table",
+            "c",
+            "c",
+            Some("CREATE VIRTUAL TABLE c USING fts5(x, CONTENT=\"\")"),
+        )]);
         assert_eq!(err, Err(DumpError::ContentlessFts5 { table: "c".into() }));
-        let err = classify(vec![row("table", "r", "r", Some("CREATE VIRTUAL TABLE r USING rtree(id, x0, x1)"))]);
-        assert_eq!(err, Err(DumpError::UnsupportedVirtualTable { table: "r".into(), module: "rtree".into() }));
+        let err = classify(vec![row(
+            "table",
+            "r",
+            "r",
+            Some("CREATE VIRTUAL TABLE r USING rtree(id, x0, x1)"),
+        )]);
+        assert_eq!(
+            err,
+            Err(DumpError::UnsupportedVirtualTable {
+                table: "r".into(),
+                module: "rtree".into()
+            })
+        );
         // A column named content is not the content option.
-        let ok = classify(vec![row("table", "d", "d", Some("CREATE VIRTUAL TABLE d USING fts5(content, tokenize='porter')"))]);
+        let ok = classify(vec![row(
+            "table",
+            "d",
+            "d",
+            Some("CREATE VIRTUAL TABLE d USING fts5(content, tokenize='porter')"),
+        )]);
         assert_eq!(ok.unwrap().tables[0].class, TableClass::Fts5);
     }
 
@@ -582,28 +753,60 @@ mod tests {
     }
 
     fn column(cid: i64, name: &str, decl: &str, pk: i64, hidden: i64) -> XColumn {
-        XColumn { cid, name: name.into(), decl_type: decl.into(), pk, hidden }
+        XColumn {
+            cid,
+            name: name.into(),
+            decl_type: decl.into(),
+            pk,
+            hidden,
+        }
     }
 
     fn regular(without_rowid: bool) -> TableDef {
-        TableDef { name: "t".into(), sql: String::new(), class: TableClass::Regular { without_rowid, strict: false } }
+        TableDef {
+            name: "t".into(),
+            sql: String::new(),
+            class: TableClass::Regular {
+                without_rowid,
+                strict: false,
+            },
+        }
     }
 
     #[test]
     fn rowid_alias_explicit_rowid_and_primary_key_shapes() {
-        let alias = Inspection { columns: vec![column(0, "id", "integer", 1, 0), column(1, "g", "", 0, 2)], ..Default::default() };
+        let alias = Inspection {
+            columns: vec![column(0, "id", "integer", 1, 0), column(1, "g", "", 0, 2)],
+            ..Default::default()
+        };
         let shape = table_shape(&regular(false), &alias).unwrap();
-        assert_eq!(shape.key, KeyShape::Rowid { expr: "\"id\"".into() });
+        assert_eq!(
+            shape.key,
+            KeyShape::Rowid {
+                expr: "\"id\"".into()
+            }
+        );
         assert_eq!(shape.columns.len(), 1);
 
         // INTEGER PRIMARY KEY DESC has its own index and is not an alias.
-        let desc = Inspection { pk_index: true, ..alias.clone() };
+        let desc = Inspection {
+            pk_index: true,
+            ..alias.clone()
+        };
         let shape = table_shape(&regular(false), &desc).unwrap();
-        assert_eq!(shape.key, KeyShape::Rowid { expr: "rowid".into() });
+        assert_eq!(
+            shape.key,
+            KeyShape::Rowid {
+                expr: "rowid".into()
+            }
+        );
         assert_eq!(shape.columns[0].sql_name, "rowid");
 
         let taken = Inspection {
-            columns: vec![column(0, "ROWID", "TEXT", 0, 0), column(1, "_rowid_", "INT", 0, 0)],
+            columns: vec![
+                column(0, "ROWID", "TEXT", 0, 0),
+                column(1, "_rowid_", "INT", 0, 0),
+            ],
             ..Default::default()
         };
         let shape = table_shape(&regular(false), &taken).unwrap();
@@ -611,28 +814,53 @@ mod tests {
         assert!(shape.columns[2].numeric_affinity);
 
         let all = Inspection {
-            columns: vec![column(0, "rowid", "", 0, 0), column(1, "_rowid_", "", 0, 0), column(2, "OID", "", 0, 0)],
+            columns: vec![
+                column(0, "rowid", "", 0, 0),
+                column(1, "_rowid_", "", 0, 0),
+                column(2, "OID", "", 0, 0),
+            ],
             ..Default::default()
         };
-        assert_eq!(table_shape(&regular(false), &all), Err(DumpError::RowidUnreachable { table: "t".into() }));
+        assert_eq!(
+            table_shape(&regular(false), &all),
+            Err(DumpError::RowidUnreachable { table: "t".into() })
+        );
 
         let composite = Inspection {
-            columns: vec![column(0, "a", "TEXT", 2, 0), column(1, "b", "INT", 1, 0), column(2, "c", "", 0, 0)],
+            columns: vec![
+                column(0, "a", "TEXT", 2, 0),
+                column(1, "b", "INT", 1, 0),
+                column(2, "c", "", 0, 0),
+            ],
             pk_index: true,
             ..Default::default()
         };
         let shape = table_shape(&regular(true), &composite).unwrap();
-        assert_eq!(shape.key, KeyShape::PrimaryKey { columns: vec![1, 0] });
+        assert_eq!(
+            shape.key,
+            KeyShape::PrimaryKey {
+                columns: vec![1, 0]
+            }
+        );
     }
 
     #[test]
     fn parents_come_first_and_cycles_fall_back_to_schema_order() {
         let names = ["child", "parent", "grand"];
-        let parents = vec![vec!["PARENT".to_string()], vec!["grand".to_string()], vec![]];
+        let parents = vec![
+            vec!["PARENT".to_string()],
+            vec!["grand".to_string()],
+            vec![],
+        ];
         assert_eq!(parents_first(&names, &parents), (vec![2, 1, 0], vec![]));
 
         let names = ["a", "b", "c", "selfref"];
-        let parents = vec![vec!["b".into()], vec!["a".into()], vec![], vec!["selfref".into(), "missing".into()]];
+        let parents = vec![
+            vec!["b".into()],
+            vec!["a".into()],
+            vec![],
+            vec!["selfref".into(), "missing".into()],
+        ];
         let (order, fallback) = parents_first(&names, &parents);
         assert_eq!(order, vec![2, 3, 0, 1]);
         assert_eq!(fallback, vec![0, 3]);

@@ -86,14 +86,20 @@ pub(crate) fn tokenize(sql: &str) -> Vec<Token> {
         } else if c == '\'' || c == '"' || c == '`' {
             let (text, next) = read_quoted(&chars, i + 1, c);
             i = next;
-            tokens.push(if c == '\'' { Token::Str(text) } else { Token::Quoted(text) });
+            tokens.push(if c == '\'' {
+                Token::Str(text)
+            } else {
+                Token::Quoted(text)
+            });
         } else if c == '[' {
             let start = i + 1;
             i = start;
             while i < chars.len() && chars[i] != ']' {
                 i += 1;
             }
-            tokens.push(Token::Quoted(chars[start..i.min(chars.len())].iter().collect()));
+            tokens.push(Token::Quoted(
+                chars[start..i.min(chars.len())].iter().collect(),
+            ));
             i += 1;
         } else if (c == 'x' || c == 'X') && chars.get(i + 1) == Some(&'\'') {
             let (text, next) = read_quoted(&chars, i + 2, '\'');
@@ -102,7 +108,10 @@ pub(crate) fn tokenize(sql: &str) -> Vec<Token> {
         } else if c.is_alphanumeric() || c == '_' || c == '$' || !c.is_ascii() {
             let start = i;
             while i < chars.len()
-                && (chars[i].is_alphanumeric() || chars[i] == '_' || chars[i] == '$' || !chars[i].is_ascii())
+                && (chars[i].is_alphanumeric()
+                    || chars[i] == '_'
+                    || chars[i] == '$'
+                    || !chars[i].is_ascii())
             {
                 i += 1;
             }

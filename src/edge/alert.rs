@@ -13,12 +13,20 @@ pub async fn send(url: &str, payload: &Value) {
         init.with_method(Method::Post)
             .with_headers(headers)
             .with_body(Some(payload.to_string().into()));
-        let response = Fetch::Request(Request::new_with_init(url, &init)?).send().await?;
+        let response = Fetch::Request(Request::new_with_init(url, &init)?)
+            .send()
+            .await?;
         Ok::<u16, worker::Error>(response.status_code())
     };
     match sent.await {
-        Ok(status) if (200..300).contains(&status) => log::event("info", "alert_sent", json!({ "status": status })),
+        Ok(status) if (200..300).contains(&status) => {
+            log::event("info", "alert_sent", json!({ "status": status }))
+        }
         Ok(status) => log::event("error", "alert_failed", json!({ "status": status })),
-        Err(error) => log::event("error", "alert_failed", json!({ "detail": error.to_string() })),
+        Err(error) => log::event(
+            "error",
+            "alert_failed",
+            json!({ "detail": error.to_string() }),
+        ),
     }
 }

@@ -30,7 +30,11 @@ struct CreateBackupBody {
 }
 
 /// `POST /v1/backups`: 201 with the manifest.
-pub async fn create_backup(req: &mut Request, env: &Env, config: &Config) -> Result<Response, ApiError> {
+pub async fn create_backup(
+    req: &mut Request,
+    env: &Env,
+    config: &Config,
+) -> Result<Response, ApiError> {
     let text = req
         .text()
         .await
@@ -44,8 +48,14 @@ pub async fn create_backup(req: &mut Request, env: &Env, config: &Config) -> Res
             ))
         })?
     };
-    if body.note.as_ref().is_some_and(|note| note.chars().count() > MAX_NOTE_CHARS) {
-        return Err(ApiError::BadRequest(format!("note is longer than {MAX_NOTE_CHARS} characters")));
+    if body
+        .note
+        .as_ref()
+        .is_some_and(|note| note.chars().count() > MAX_NOTE_CHARS)
+    {
+        return Err(ApiError::BadRequest(format!(
+            "note is longer than {MAX_NOTE_CHARS} characters"
+        )));
     }
     let spec = RunSpec {
         kind: BackupKind::Manual,
@@ -82,12 +92,23 @@ pub async fn list_backups(req: &Request, env: &Env) -> Result<Response, ApiError
     let all = prune::list_backups(&store).await.map_err(edge_failed)?;
     let after_cursor: Vec<_> = all
         .into_iter()
-        .filter(|entry| cursor.as_ref().is_none_or(|c| entry.id.as_str() < c.as_str()))
+        .filter(|entry| {
+            cursor
+                .as_ref()
+                .is_none_or(|c| entry.id.as_str() < c.as_str())
+        })
         .collect();
     let more = after_cursor.len() > limit;
     let page: Vec<_> = after_cursor.into_iter().take(limit).collect();
-    let next_cursor = if more { page.last().map(|entry| entry.id.clone()) } else { None };
-    built(respond::json(200, &json!({ "backups": page, "next_cursor": next_cursor })))
+    let next_cursor = if more {
+        page.last().map(|entry| entry.id.clone())
+    } else {
+        None
+    };
+    built(respond::json(
+        200,
+        &json!({ "backups": page, "next_cursor": next_cursor }),
+    ))
 }
 
 /// `GET /v1/backups/{id}`: the manifest.
@@ -101,7 +122,12 @@ pub async fn get_backup(env: &Env, id: &str) -> Result<Response, ApiError> {
 }
 
 /// `DELETE /v1/backups/{id}[?force=true]`: pinned backups need `force`.
-pub async fn delete_backup(req: &Request, env: &Env, config: &Config, id: &str) -> Result<Response, ApiError> {
+pub async fn delete_backup(
+    req: &Request,
+    env: &Env,
+    config: &Config,
+    id: &str,
+) -> Result<Response, ApiError> {
     let id = parse_id(id)?;
     let force = query_pairs(req)?
         .iter()
@@ -128,7 +154,11 @@ pub async fn delete_backup(req: &Request, env: &Env, config: &Config, id: &str) 
     let released = lock::release(&store, &held).await;
     deleted.map_err(edge_failed)?;
     released.map_err(edge_failed)?;
-    log::event("info", "backup_deleted", json!({ "id": id.as_str(), "forced": force }));
+    log::event(
+        "info",
+        "backup_deleted",
+        json!({ "id": id.as_str(), "forced": force }),
+    );
     built(respond::json(200, &json!({ "deleted": id.as_str() })))
 }
 
@@ -183,21 +213,31 @@ fn store(env: &Env) -> Result<R2Store, ApiError> {
 }
 
 fn parse_id(id: &str) -> Result<BackupId, ApiError> {
-    BackupId::parse(id).map_err(|error| ApiError::BadRequest(format!("{id:?} is not a backup id: {error}")))
+    BackupId::parse(id)
+        .map_err(|error| ApiError::BadRequest(format!("{id:?} is not a backup id: {error}")))
 }
 
 fn no_such_backup(id: &str) -> ApiError {
-    ApiError::NotFound(format!("no backup {id}; list the backups with GET /v1/backups"))
+    ApiError::NotFound(format!(
+        "no backup {id}; list the backups with GET /v1/backups"
+    ))
 }
 
 fn query_pairs(req: &Request) -> Result<Vec<(String, String)>, ApiError> {
     let url = req
         .url()
         .map_err(|_| ApiError::BadRequest("the request URL is malformed".into()))?;
-    Ok(url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
+    Ok(url
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect())
 }
 
 fn edge_failed(error: EdgeError) -> ApiError {
-    log::event("error", "edge_failed", json!({ "operation": error.operation, "detail": error.detail }));
+    log::event(
+        "error",
+        "edge_failed",
+        json!({ "operation": error.operation, "detail": error.detail }),
+    );
     ApiError::internal(error.operation)
 }

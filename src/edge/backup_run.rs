@@ -84,27 +84,50 @@ pub async fn run(env: &Env, config: &Config, spec: RunSpec) -> Result<RunOutcome
     let lock_ttl_ms = i64::from(config.lock_ttl_seconds) * 1_000;
     match runner::run_backup(&db, &store, settings, &request, prune, lock_ttl_ms, probes).await {
         Ok(outcome) => {
-            log::event("info", "backup_succeeded", json!({ "report": outcome.report }));
+            log::event(
+                "info",
+                "backup_succeeded",
+                json!({ "report": outcome.report }),
+            );
             Ok(outcome)
         }
         Err(RunError::Locked(held)) => {
             let message = RunError::Locked(held).to_string();
-            log::event("warn", "backup_skipped", json!({ "id": request.id, "reason": message }));
+            log::event(
+                "warn",
+                "backup_skipped",
+                json!({ "id": request.id, "reason": message }),
+            );
             Err(RunFailure::Locked(message))
         }
         Err(error) => {
             let message = error.to_string();
-            log::event("error", "backup_failed", json!({ "id": request.id, "error": message }));
+            log::event(
+                "error",
+                "backup_failed",
+                json!({ "id": request.id, "error": message }),
+            );
             alert_failure(config, &request, &message).await;
-            Err(RunFailure::Failed(ApiError::internal(format!("backup {} failed", request.id))))
+            Err(RunFailure::Failed(ApiError::internal(format!(
+                "backup {} failed",
+                request.id
+            ))))
         }
     }
 }
 
 async fn fail(store: &R2Store, config: &Config, request: &BackupRequest, message: &str) {
-    log::event("error", "backup_failed", json!({ "id": request.id, "error": message }));
+    log::event(
+        "error",
+        "backup_failed",
+        json!({ "id": request.id, "error": message }),
+    );
     if let Err(error) = runner::record_failed_start(store, request, message, env::now()).await {
-        log::event("error", "history_write_failed", json!({ "detail": error.to_string() }));
+        log::event(
+            "error",
+            "history_write_failed",
+            json!({ "detail": error.to_string() }),
+        );
     }
     alert_failure(config, request, message).await;
 }

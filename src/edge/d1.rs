@@ -23,7 +23,12 @@ impl D1Reader {
 impl SqlReader for D1Reader {
     async fn query(&self, sql: &str) -> Result<Vec<Row>, EdgeError> {
         let fail = |detail: String| EdgeError::new("D1 query", detail);
-        let rows: Vec<Vec<Value>> = self.db.prepare(sql).raw().await.map_err(|e| fail(e.to_string()))?;
+        let rows: Vec<Vec<Value>> = self
+            .db
+            .prepare(sql)
+            .raw()
+            .await
+            .map_err(|e| fail(e.to_string()))?;
         rows.into_iter()
             .map(|row| {
                 row.into_iter()
@@ -32,7 +37,10 @@ impl SqlReader for D1Reader {
                         Value::String(text) => Ok(Some(text)),
                         // Only small counts and lengths arrive as numbers; exact below 2^53.
                         Value::Number(number) => Ok(Some(number.to_string())),
-                        other => Err(fail(format!("unexpected {} value in a result", type_name(&other)))),
+                        other => Err(fail(format!(
+                            "unexpected {} value in a result",
+                            type_name(&other)
+                        ))),
                     })
                     .collect()
             })
@@ -58,7 +66,11 @@ impl SqlWriter for D1Reader {
             })
             .collect::<worker::Result<Vec<_>>>()
             .map_err(|e| fail(e.to_string()))?;
-        self.db.batch(prepared).await.map(|_| ()).map_err(|e| fail(e.to_string()))
+        self.db
+            .batch(prepared)
+            .await
+            .map(|_| ())
+            .map_err(|e| fail(e.to_string()))
     }
 }
 

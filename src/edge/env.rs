@@ -9,12 +9,15 @@ use worker::{Bucket, Date, Env};
 /// number in `[vars]` as a JSON number, so numbers are accepted as text too.
 pub fn load_config(env: &Env) -> Result<Config, ConfigError> {
     Config::from_lookup(|name| {
-        env.var(name).map(|value| value.to_string()).ok().or_else(|| {
-            env.object_var::<serde_json::Value>(name)
-                .ok()
-                .filter(|value| value.is_number() || value.is_boolean())
-                .map(|value| value.to_string())
-        })
+        env.var(name)
+            .map(|value| value.to_string())
+            .ok()
+            .or_else(|| {
+                env.object_var::<serde_json::Value>(name)
+                    .ok()
+                    .filter(|value| value.is_number() || value.is_boolean())
+                    .map(|value| value.to_string())
+            })
     })
 }
 

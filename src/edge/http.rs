@@ -31,7 +31,12 @@ pub async fn handle(mut req: Request, env: Env) -> worker::Result<Response> {
     }
 }
 
-async fn dispatch(req: &mut Request, env: &Env, method: &str, path: &str) -> Result<Response, ApiError> {
+async fn dispatch(
+    req: &mut Request,
+    env: &Env,
+    method: &str,
+    path: &str,
+) -> Result<Response, ApiError> {
     let route = Route::resolve(method, path)?;
     let config = match env::load_config(env) {
         Ok(config) => config,
@@ -73,7 +78,11 @@ async fn dispatch(req: &mut Request, env: &Env, method: &str, path: &str) -> Res
 async fn health(env: &Env, config: &Config) -> Result<Response, ApiError> {
     let history = match env::backups_bucket(env) {
         Ok(bucket) => load_history(&R2Store::new(bucket)).await.map_err(|error| {
-            log::event("error", "history_read_failed", json!({ "detail": error.to_string() }));
+            log::event(
+                "error",
+                "history_read_failed",
+                json!({ "detail": error.to_string() }),
+            );
             ApiError::internal("reading the run history")
         }),
         Err(error) => Err(error),
@@ -90,7 +99,10 @@ async fn health(env: &Env, config: &Config) -> Result<Response, ApiError> {
 
 fn health_misconfigured(error: &ConfigError) -> Result<Response, ApiError> {
     let report = HealthReport::failing(
-        format!("the worker's configuration is invalid ({}); see the worker log", error.variable),
+        format!(
+            "the worker's configuration is invalid ({}); see the worker log",
+            error.variable
+        ),
         DEFAULT_STALE_AFTER_HOURS,
     );
     built(respond::json(report.http_status(), &report))
@@ -99,7 +111,11 @@ fn health_misconfigured(error: &ConfigError) -> Result<Response, ApiError> {
 /// Maps a failure to build a response (a JS-side error) to a logged 500.
 pub(super) fn built(response: worker::Result<Response>) -> Result<Response, ApiError> {
     response.map_err(|error| {
-        log::event("error", "response_failed", json!({ "detail": error.to_string() }));
+        log::event(
+            "error",
+            "response_failed",
+            json!({ "detail": error.to_string() }),
+        );
         ApiError::internal("building the response")
     })
 }

@@ -3,16 +3,16 @@
 //! `crate::config`, `crate::health`, `crate::format`, `crate::jobs`), which
 //! is tested natively.
 
-pub mod http;
-pub mod log;
-pub mod scheduled;
 mod alert;
 mod api;
 mod backup_run;
 mod d1;
 mod env;
+pub mod http;
+pub mod log;
 mod memory;
 mod r2;
 mod respond;
 mod restore_api;
+pub mod scheduled;
 mod test_routes;

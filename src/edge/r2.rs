@@ -1,6 +1,8 @@
 //! The R2 edge: the backup bucket behind the `BACKUPS` binding.
 
-use crate::jobs::store::{EdgeError, ListPage, ListedObject, ObjectStore, PartUpload, StoredObject};
+use crate::jobs::store::{
+    EdgeError, ListPage, ListedObject, ObjectStore, PartUpload, StoredObject,
+};
 use std::collections::HashMap;
 use worker::{Bucket, Conditional, Include, MultipartUpload, Range, UploadedPart};
 
@@ -15,7 +17,12 @@ impl R2Store {
         Self { bucket }
     }
 
-    async fn put_conditionally(&self, key: &str, body: Vec<u8>, only_if: Conditional) -> Result<bool, EdgeError> {
+    async fn put_conditionally(
+        &self,
+        key: &str,
+        body: Vec<u8>,
+        only_if: Conditional,
+    ) -> Result<bool, EdgeError> {
         let written = self
             .bucket
             .put(key, body)
@@ -36,13 +43,13 @@ pub struct R2Upload {
 
 impl PartUpload for R2Upload {
     async fn upload_part(&mut self, bytes: Vec<u8>) -> Result<(), EdgeError> {
-        let number = u16::try_from(self.parts.len() + 1)
-            .map_err(|_| EdgeError::new(format!("R2 upload part {}", self.key), "too many parts"))?;
-        let part = self
-            .upload
-            .upload_part(number, bytes)
-            .await
-            .map_err(|e| EdgeError::new(format!("R2 upload part {number} of {}", self.key), e))?;
+        let number = u16::try_from(self.parts.len() + 1).map_err(|_| {
+            EdgeError::new(format!("R2 upload part {}", self.key), "too many parts")
+        })?;
+        let part =
+            self.upload.upload_part(number, bytes).await.map_err(|e| {
+                EdgeError::new(format!("R2 upload part {number} of {}", self.key), e)
+            })?;
         self.parts.push(part);
         Ok(())
     }
@@ -81,8 +88,16 @@ impl ObjectStore for R2Store {
         })
     }
 
-    async fn put(&self, key: &str, body: Vec<u8>, metadata: &[(&str, String)]) -> Result<(), EdgeError> {
-        let metadata: HashMap<String, String> = metadata.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect();
+    async fn put(
+        &self,
+        key: &str,
+        body: Vec<u8>,
+        metadata: &[(&str, String)],
+    ) -> Result<(), EdgeError> {
+        let metadata: HashMap<String, String> = metadata
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect();
         self.bucket
             .put(key, body)
             .custom_metadata(metadata)
@@ -130,9 +145,17 @@ impl ObjectStore for R2Store {
         Ok(head.map(|object| object.size()))
     }
 
-    async fn get_range(&self, key: &str, offset: u64, length: u64) -> Result<Option<Vec<u8>>, EdgeError> {
+    async fn get_range(
+        &self,
+        key: &str,
+        offset: u64,
+        length: u64,
+    ) -> Result<Option<Vec<u8>>, EdgeError> {
         let fail = |e: worker::Error| EdgeError::new(format!("R2 get {key} at {offset}"), e);
-        let request = self.bucket.get(key).range(Range::OffsetWithLength { offset, length });
+        let request = self
+            .bucket
+            .get(key)
+            .range(Range::OffsetWithLength { offset, length });
         let Some(object) = request.execute().await.map_err(fail)? else {
             return Ok(None);
         };
@@ -150,7 +173,11 @@ impl ObjectStore for R2Store {
     }
 
     async fn list(&self, prefix: &str, cursor: Option<&str>) -> Result<ListPage, EdgeError> {
-        let mut request = self.bucket.list().prefix(prefix).include(vec![Include::CustomMetadata]);
+        let mut request = self
+            .bucket
+            .list()
+            .prefix(prefix)
+            .include(vec![Include::CustomMetadata]);
         if let Some(cursor) = cursor {
             request = request.cursor(cursor);
         }
@@ -169,7 +196,11 @@ impl ObjectStore for R2Store {
             .collect();
         Ok(ListPage {
             objects,
-            cursor: if listed.truncated() { listed.cursor() } else { None },
+            cursor: if listed.truncated() {
+                listed.cursor()
+            } else {
+                None
+            },
         })
     }
 }

@@ -9,7 +9,9 @@ pub fn json(status: u16, body: &impl Serialize) -> worker::Result<Response> {
     let headers = Headers::new();
     headers.set("content-type", "application/json; charset=utf-8")?;
     headers.set("cache-control", "no-store")?;
-    Ok(Response::from_json(body)?.with_status(status).with_headers(headers))
+    Ok(Response::from_json(body)?
+        .with_status(status)
+        .with_headers(headers))
 }
 
 /// A binary response (test routes only).

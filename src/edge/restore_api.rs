@@ -50,12 +50,21 @@ pub async fn validate(env: &Env, config: &Config, id: &str) -> Result<Response, 
     let manifest = manifest(&store, id).await?;
     let keyring = config.keyring.as_ref().ok_or_else(missing_key)?;
     let report = restore::validate(&store, keyring, &manifest, &env::now, &mut Silent).await;
-    log::event("info", "backup_validated", json!({ "id": manifest.id, "ok": report.ok }));
+    log::event(
+        "info",
+        "backup_validated",
+        json!({ "id": manifest.id, "ok": report.ok }),
+    );
     built(respond::json(if report.ok { 200 } else { 422 }, &report))
 }
 
 /// `POST /v1/backups/{id}/restore`: checks, then streams the ten steps.
-pub async fn restore(req: &mut Request, env: &Env, config: &Config, id: &str) -> Result<Response, ApiError> {
+pub async fn restore(
+    req: &mut Request,
+    env: &Env,
+    config: &Config,
+    id: &str,
+) -> Result<Response, ApiError> {
     let text = req
         .text()
         .await
@@ -102,9 +111,13 @@ pub async fn restore(req: &mut Request, env: &Env, config: &Config, id: &str) ->
 
     let (sender, receiver) = unbounded::<Result<Vec<u8>, worker::Error>>();
     let config = config.clone();
-    let safety_backup = (!body.skip_safety_backup).then(|| (new_backup_id(now, [random[2], random[1], random[0]]), salt));
+    let safety_backup = (!body.skip_safety_backup)
+        .then(|| (new_backup_id(now, [random[2], random[1], random[0]]), salt));
     worker::wasm_bindgen_futures::spawn_local(async move {
-        let mut progress = Stream { sender: sender.clone() };
+        let mut progress = Stream {
+            sender: sender.clone(),
+            restore_id: restore_id.clone(),
+        };
         let params = RestoreParams {
             restore_id: restore_id.clone(),
             manifest: &manifest,
@@ -124,7 +137,9 @@ pub async fn restore(req: &mut Request, env: &Env, config: &Config, id: &str) ->
     });
 
     let headers = Headers::new();
-    headers.set("content-type", "application/x-ndjson; charset=utf-8").ok();
+    headers
+        .set("content-type", "application/x-ndjson; charset=utf-8")
+        .ok();
     headers.set("cache-control", "no-store").ok();
     built(Response::from_stream(receiver).map(|response| response.with_headers(headers)))
 }
@@ -137,29 +152,56 @@ pub async fn report(env: &Env, id: &str) -> Result<Response, ApiError> {
         .await
         .map_err(edge_failed)?
         .ok_or_else(|| ApiError::NotFound(format!("no restore {id}")))?;
-    let report: RestoreReport = serde_json::from_slice(&object.body).map_err(|e| edge_failed(EdgeError::new(key, e)))?;
+    let report: RestoreReport =
+        serde_json::from_slice(&object.body).map_err(|e| edge_failed(EdgeError::new(key, e)))?;
     built(respond::json(200, &report))
 }
 
 async fn finish(store: &R2Store, held: &lock::Lock, report: &RestoreReport) {
-    let level = if report.outcome == restore::RestoreOutcome::Succeeded { "info" } else { "error" };
-    log::event(level, "restore_finished", json!({ "restore_id": report.restore_id, "backup_id": report.backup_id, "outcome": report.outcome }));
+    let level = if report.outcome == restore::RestoreOutcome::Succeeded {
+        "info"
+    } else {
+        "error"
+    };
+    log::event(
+        level,
+        "restore_finished",
+        json!({ "restore_id": report.restore_id, "backup_id": report.backup_id, "outcome": report.outcome }),
+    );
     match serde_json::to_vec_pretty(report) {
         Ok(body) => {
-            if let Err(error) = store.put(&restore_report_key(&report.restore_id), body, &[]).await {
-                log::event("error", "restore_report_failed", json!({ "detail": error.to_string() }));
+            if let Err(error) = store
+                .put(&restore_report_key(&report.restore_id), body, &[])
+                .await
+            {
+                log::event(
+                    "error",
+                    "restore_report_failed",
+                    json!({ "detail": error.to_string() }),
+                );
             }
         }
-        Err(error) => log::event("error", "restore_report_failed", json!({ "detail": error.to_string() })),
+        Err(error) => log::event(
+            "error",
+            "restore_report_failed",
+            json!({ "detail": error.to_string() }),
+        ),
     }
     if let Err(error) = lock::release(store, held).await {
-        log::event("error", "lock_release_failed", json!({ "detail": error.to_string() }));
+        log::event(
+            "error",
+            "lock_release_failed",
+            json!({ "detail": error.to_string() }),
+        );
     }
 }
 
 /// Sends each step event as one JSON line.
 struct Stream {
     sender: UnboundedSender<Result<Vec<u8>, worker::Error>>,
+    /// On every line, so a client that loses the connection knows where
+    /// to find the report (`GET /v1/restores/{id}`).
+    restore_id: String,
 }
 
 impl Stream {
@@ -174,7 +216,16 @@ impl Stream {
 impl Progress for Stream {
     fn event(&mut self, report: &StepReport, rollback: bool) {
         let event = if rollback { "rollback" } else { "step" };
-        self.line(&json!({ "event": event, "step": report.step, "name": report.name, "status": report.status, "detail": report.detail, "ms": report.ms }));
+        let restore_id = self.restore_id.clone();
+        self.line(&json!({
+            "event": event,
+            "restore_id": restore_id,
+            "step": report.step,
+            "name": report.name,
+            "status": report.status,
+            "detail": report.detail,
+            "ms": report.ms,
+        }));
     }
 }
 
@@ -183,21 +234,32 @@ fn store(env: &Env) -> Result<R2Store, ApiError> {
 }
 
 async fn manifest(store: &R2Store, id: &str) -> Result<Manifest, ApiError> {
-    let id = BackupId::parse(id).map_err(|error| ApiError::BadRequest(format!("{id:?} is not a backup id: {error}")))?;
+    let id = BackupId::parse(id)
+        .map_err(|error| ApiError::BadRequest(format!("{id:?} is not a backup id: {error}")))?;
     prune::get_manifest(store, id.as_str())
         .await
         .map_err(edge_failed)?
-        .ok_or_else(|| ApiError::NotFound(format!("no backup {}; list the backups with GET /v1/backups", id.as_str())))
+        .ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "no backup {}; list the backups with GET /v1/backups",
+                id.as_str()
+            ))
+        })
 }
 
 fn missing_key() -> ApiError {
     ApiError::NotConfigured(
-        "BACKUP_ENCRYPTION_KEY is not set: set it with 'wrangler secret put BACKUP_ENCRYPTION_KEY'".into(),
+        "BACKUP_ENCRYPTION_KEY is not set: set it with 'wrangler secret put BACKUP_ENCRYPTION_KEY'"
+            .into(),
     )
 }
 
 fn edge_failed(error: EdgeError) -> ApiError {
-    log::event("error", "edge_failed", json!({ "operation": error.operation, "detail": error.detail }));
+    log::event(
+        "error",
+        "edge_failed",
+        json!({ "operation": error.operation, "detail": error.detail }),
+    );
     ApiError::internal(error.operation)
 }
 
@@ -213,13 +275,14 @@ pub async fn import(req: &mut Request, env: &Env, config: &Config) -> Result<Res
     use futures_util::StreamExt;
     let keyring = config.keyring.as_ref().ok_or_else(missing_key)?;
     let store = store(env)?;
-    let note = req
-        .url()
-        .ok()
-        .and_then(|url| url.query_pairs().find(|(k, _)| k == "note").map(|(_, v)| v.into_owned()));
-    let mut body = req
-        .stream()
-        .map_err(|_| ApiError::BadRequest("the request has no body: send the encrypted object".into()))?;
+    let note = req.url().ok().and_then(|url| {
+        url.query_pairs()
+            .find(|(k, _)| k == "note")
+            .map(|(_, v)| v.into_owned())
+    });
+    let mut body = req.stream().map_err(|_| {
+        ApiError::BadRequest("the request has no body: send the encrypted object".into())
+    })?;
     let mut pending = Vec::new();
     let header = loop {
         match parse_header(&pending) {
@@ -237,7 +300,11 @@ pub async fn import(req: &mut Request, env: &Env, config: &Config) -> Result<Res
         }
     };
     let id = header.backup_id.as_str().to_owned();
-    if prune::get_manifest(&store, &id).await.map_err(edge_failed)?.is_some() {
+    if prune::get_manifest(&store, &id)
+        .await
+        .map_err(edge_failed)?
+        .is_some()
+    {
         return Err(ApiError::Conflict(format!(
             "a backup with id {id} exists already; encrypt the dump again with another --id"
         )));
@@ -250,12 +317,23 @@ pub async fn import(req: &mut Request, env: &Env, config: &Config) -> Result<Res
             lock::LockError::Held(_) => ApiError::Conflict(error.to_string()),
             lock::LockError::Store(error) => edge_failed(error),
         })?;
-    let outcome = import_locked(&store, keyring, config, &id, &header, pending, &mut body, note, now).await;
+    let outcome = import_locked(
+        &store, keyring, config, &id, &header, pending, &mut body, note, now,
+    )
+    .await;
     if let Err(error) = lock::release(&store, &held).await {
-        log::event("error", "lock_release_failed", json!({ "detail": error.to_string() }));
+        log::event(
+            "error",
+            "lock_release_failed",
+            json!({ "detail": error.to_string() }),
+        );
     }
     let manifest = outcome?;
-    log::event("info", "backup_imported", json!({ "id": manifest.id, "rows": manifest.total_rows() }));
+    log::event(
+        "info",
+        "backup_imported",
+        json!({ "id": manifest.id, "rows": manifest.total_rows() }),
+    );
     built(respond::json(201, &manifest))
 }
 
@@ -278,16 +356,26 @@ async fn import_locked(
         loop {
             while pending.len() >= PART_SIZE {
                 let rest = pending.split_off(PART_SIZE);
-                upload.upload_part(std::mem::replace(&mut pending, rest)).await.map_err(edge_failed)?;
+                upload
+                    .upload_part(std::mem::replace(&mut pending, rest))
+                    .await
+                    .map_err(edge_failed)?;
             }
             match body.next().await {
                 Some(Ok(bytes)) => pending.extend_from_slice(&bytes),
-                Some(Err(_)) => return Err(ApiError::BadRequest(format!("the request body could not be read. {REQUEST_LIMIT_NOTE}"))),
+                Some(Err(_)) => {
+                    return Err(ApiError::BadRequest(format!(
+                        "the request body could not be read. {REQUEST_LIMIT_NOTE}"
+                    )))
+                }
                 None => break,
             }
         }
         if !pending.is_empty() {
-            upload.upload_part(std::mem::take(&mut pending)).await.map_err(edge_failed)?;
+            upload
+                .upload_part(std::mem::take(&mut pending))
+                .await
+                .map_err(edge_failed)?;
         }
         Ok(())
     }
@@ -326,8 +414,14 @@ async fn import_locked(
             cipher: CIPHER.to_owned(),
             chunk_size: header.chunk_size.get(),
         },
-        plaintext: Digests { bytes: streamed.sql_bytes, sha256: streamed.sql_sha256.clone() },
-        ciphertext: Digests { bytes: streamed.object_bytes, sha256: streamed.object_sha256.clone() },
+        plaintext: Digests {
+            bytes: streamed.sql_bytes,
+            sha256: streamed.sql_sha256.clone(),
+        },
+        ciphertext: Digests {
+            bytes: streamed.object_bytes,
+            sha256: streamed.object_sha256.clone(),
+        },
         snapshot: Snapshot {
             consistent: false,
             detail: "imported: a dump made outside this worker".into(),

@@ -57,7 +57,9 @@ pub async fn decrypt(req: &mut Request, config: &Config) -> Result<Response, Api
 /// decryptor, one MiB at a time, and reports sizes and wasm memory.
 pub fn bench(req: &Request, config: &Config) -> Result<Response, ApiError> {
     let keyring = keyring(config)?;
-    let url = req.url().map_err(|_| ApiError::BadRequest("the request URL is malformed".into()))?;
+    let url = req
+        .url()
+        .map_err(|_| ApiError::BadRequest("the request URL is malformed".into()))?;
     let mut op = String::from("roundtrip");
     let mut mib = 16usize;
     for (name, value) in url.query_pairs() {
@@ -68,7 +70,9 @@ pub fn bench(req: &Request, config: &Config) -> Result<Response, ApiError> {
                     .parse()
                     .ok()
                     .filter(|n| (1..=MAX_BENCH_MIB).contains(n))
-                    .ok_or_else(|| ApiError::BadRequest(format!("mib must be 1 to {MAX_BENCH_MIB}")))?
+                    .ok_or_else(|| {
+                        ApiError::BadRequest(format!("mib must be 1 to {MAX_BENCH_MIB}"))
+                    })?
             }
             _ => {}
         }
@@ -77,14 +81,22 @@ pub fn bench(req: &Request, config: &Config) -> Result<Response, ApiError> {
         "generate" => (false, false),
         "encrypt" => (true, false),
         "roundtrip" => (true, true),
-        _ => return Err(ApiError::BadRequest("op must be generate, encrypt or roundtrip".into())),
+        _ => {
+            return Err(ApiError::BadRequest(
+                "op must be generate, encrypt or roundtrip".into(),
+            ))
+        }
     };
-    let backup_id = BackupId::parse("bench").map_err(|_| ApiError::internal("building the bench id"))?;
+    let backup_id =
+        BackupId::parse("bench").map_err(|_| ApiError::internal("building the bench id"))?;
     let mut encryptor = Encryptor::with_random_salt(keyring.current(), &backup_id)
         .map_err(|_| ApiError::internal("drawing a random salt"))?;
     let mut decryptor = Decryptor::new(keyring, Some(&backup_id));
     let mut piece = sql_like_mebibyte();
-    let (mut ciphertext, mut plaintext) = (Vec::with_capacity(MIB + 4096), Vec::with_capacity(MIB + 4096));
+    let (mut ciphertext, mut plaintext) = (
+        Vec::with_capacity(MIB + 4096),
+        Vec::with_capacity(MIB + 4096),
+    );
     let mut checksum = 0u64;
     for index in 0..mib {
         piece[..8].copy_from_slice(&(index as u64).to_be_bytes());
@@ -133,17 +145,23 @@ fn keyring(config: &Config) -> Result<&Keyring, ApiError> {
 }
 
 fn backup_id(req: &Request) -> Result<BackupId, ApiError> {
-    let url = req.url().map_err(|_| ApiError::BadRequest("the request URL is malformed".into()))?;
+    let url = req
+        .url()
+        .map_err(|_| ApiError::BadRequest("the request URL is malformed".into()))?;
     let id = url
         .query_pairs()
         .find(|(name, _)| name == "id")
         .map(|(_, value)| value.into_owned())
-        .ok_or_else(|| ApiError::BadRequest("the query parameter id (a backup id) is required".into()))?;
+        .ok_or_else(|| {
+            ApiError::BadRequest("the query parameter id (a backup id) is required".into())
+        })?;
     BackupId::parse(&id).map_err(|error| ApiError::BadRequest(error.to_string()))
 }
 
 async fn body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
-    req.bytes().await.map_err(|_| ApiError::BadRequest("the request body could not be read".into()))
+    req.bytes()
+        .await
+        .map_err(|_| ApiError::BadRequest("the request body could not be read".into()))
 }
 
 /// One MiB of text shaped like our dumps: multi-row INSERTs of quoted values.

@@ -14,7 +14,8 @@ use crate::format::keys::MasterKey;
 use crate::format::{BackupId, BackupIdError, EncryptSummary, Encryptor, DEFAULT_CHUNK_SIZE};
 use crate::layout::{manifest_key, object_key};
 use crate::manifest::{
-    Digests, Encryption, Manifest, Snapshot, StatementStats, TableEntry, CIPHER, LISTING_METADATA_KEY, MANIFEST_VERSION,
+    Digests, Encryption, Manifest, Snapshot, StatementStats, TableEntry, CIPHER,
+    LISTING_METADATA_KEY, MANIFEST_VERSION,
 };
 use crate::retention::BackupKind;
 use crate::time::Timestamp;
@@ -25,7 +26,8 @@ pub const PART_SIZE: usize = 8 * 1024 * 1024;
 /// R2's limit on parts per upload.
 pub const MAX_PARTS: usize = 10_000;
 /// The query that counts foreign-key violations at backup time.
-pub const FOREIGN_KEY_CHECK_QUERY: &str = "SELECT CAST(count(*) AS TEXT) FROM pragma_foreign_key_check";
+pub const FOREIGN_KEY_CHECK_QUERY: &str =
+    "SELECT CAST(count(*) AS TEXT) FROM pragma_foreign_key_check";
 
 /// What the backup is of, and with which key.
 #[derive(Debug, Clone, Copy)]
@@ -91,13 +93,14 @@ pub async fn take_backup(
     let key = object_key(&request.id);
     let violations = count_foreign_key_violations(db).await?;
     let mut upload = store.start_upload(&key).await.map_err(BackupError::Store)?;
-    let (dump, encrypted) = match stream(db, &mut upload, settings.key, &backup_id, request.salt).await {
-        Ok(done) => done,
-        Err(error) => {
-            let _ = upload.abort().await;
-            return Err(error);
-        }
-    };
+    let (dump, encrypted) =
+        match stream(db, &mut upload, settings.key, &backup_id, request.salt).await {
+            Ok(done) => done,
+            Err(error) => {
+                let _ = upload.abort().await;
+                return Err(error);
+            }
+        };
     upload.complete().await.map_err(BackupError::Store)?;
 
     let manifest = Manifest {
@@ -151,21 +154,35 @@ pub async fn take_backup(
 }
 
 /// Writes `manifest` with its listing entry as custom metadata.
-pub async fn write_manifest(store: &impl ObjectStore, manifest: &Manifest) -> Result<(), EdgeError> {
-    let body = serde_json::to_vec_pretty(manifest).map_err(|e| EdgeError::new("encode manifest", e))?;
-    let listing = serde_json::to_string(&manifest.listing()).map_err(|e| EdgeError::new("encode listing", e))?;
+pub async fn write_manifest(
+    store: &impl ObjectStore,
+    manifest: &Manifest,
+) -> Result<(), EdgeError> {
+    let body =
+        serde_json::to_vec_pretty(manifest).map_err(|e| EdgeError::new("encode manifest", e))?;
+    let listing = serde_json::to_string(&manifest.listing())
+        .map_err(|e| EdgeError::new("encode listing", e))?;
     store
-        .put(&manifest_key(&manifest.id), body, &[(LISTING_METADATA_KEY, listing)])
+        .put(
+            &manifest_key(&manifest.id),
+            body,
+            &[(LISTING_METADATA_KEY, listing)],
+        )
         .await
 }
 
 async fn count_foreign_key_violations(db: &impl SqlReader) -> Result<u64, BackupError> {
-    let rows = db.query(FOREIGN_KEY_CHECK_QUERY).await.map_err(BackupError::Database)?;
+    let rows = db
+        .query(FOREIGN_KEY_CHECK_QUERY)
+        .await
+        .map_err(BackupError::Database)?;
     rows.first()
         .and_then(|row| row.first())
         .and_then(|value| value.as_deref())
         .and_then(|text| text.parse().ok())
-        .ok_or_else(|| BackupError::Database(EdgeError::new(FOREIGN_KEY_CHECK_QUERY, "no count returned")))
+        .ok_or_else(|| {
+            BackupError::Database(EdgeError::new(FOREIGN_KEY_CHECK_QUERY, "no count returned"))
+        })
 }
 
 async fn stream(
@@ -191,7 +208,10 @@ async fn stream(
         match step {
             Step::Query(query) => {
                 let rows = db.query(&query.sql).await.map_err(|error| {
-                    BackupError::Database(EdgeError::new(format!("{} ({})", error.operation, query.context), error.detail))
+                    BackupError::Database(EdgeError::new(
+                        format!("{} ({})", error.operation, query.context),
+                        error.detail,
+                    ))
                 })?;
                 dump.accept(rows)?;
             }
@@ -209,7 +229,11 @@ async fn stream(
     Ok((summary, encrypted))
 }
 
-async fn send_part(upload: &mut impl PartUpload, bytes: Vec<u8>, parts: &mut usize) -> Result<(), BackupError> {
+async fn send_part(
+    upload: &mut impl PartUpload,
+    bytes: Vec<u8>,
+    parts: &mut usize,
+) -> Result<(), BackupError> {
     *parts += 1;
     if *parts > MAX_PARTS {
         return Err(BackupError::TooLarge);
@@ -268,11 +292,22 @@ mod tests {
     fn a_backup_is_an_object_that_decrypts_to_what_its_manifest_says() {
         let key = MasterKey::from_hex(KEY).unwrap();
         let store = MemoryStore::default();
-        let manifest = block_on(take_backup(&database(), &store, settings(&key), &request("b1"), || T0)).unwrap();
+        let manifest = block_on(take_backup(
+            &database(),
+            &store,
+            settings(&key),
+            &request("b1"),
+            || T0,
+        ))
+        .unwrap();
         assert_eq!(store.keys(), vec![object_key("b1"), manifest_key("b1")]);
         assert!(store.open_uploads.borrow().is_empty());
         let object = store.body(&object_key("b1")).unwrap();
-        assert!(object.len() > PART_SIZE, "the test needs several parts: {}", object.len());
+        assert!(
+            object.len() > PART_SIZE,
+            "the test needs several parts: {}",
+            object.len()
+        );
         assert_eq!(manifest.ciphertext.bytes, object.len() as u64);
 
         let keyring = Keyring::new(MasterKey::from_hex(KEY).unwrap());
@@ -281,14 +316,27 @@ mod tests {
         decryptor.update(&object, &mut sql).unwrap();
         let summary = decryptor.finish(&mut sql).unwrap();
         assert_eq!(summary.plaintext_bytes, manifest.plaintext.bytes);
-        assert_eq!(summary.plaintext_sha256.to_string(), manifest.plaintext.sha256);
+        assert_eq!(
+            summary.plaintext_sha256.to_string(),
+            manifest.plaintext.sha256
+        );
 
         let copy = rusqlite::Connection::open_in_memory().unwrap();
-        copy.execute_batch(std::str::from_utf8(&sql).unwrap()).unwrap();
-        let rows: i64 = copy.query_row("SELECT count(*) FROM child", [], |r| r.get(0)).unwrap();
+        copy.execute_batch(std::str::from_utf8(&sql).unwrap())
+            .unwrap();
+        let rows: i64 = copy
+            .query_row("SELECT count(*) FROM child", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(rows, 3000);
-        let rows_by_table: Vec<(String, u64)> = manifest.tables.iter().map(|t| (t.name.clone(), t.rows)).collect();
-        assert_eq!(rows_by_table, vec![("parent".into(), 500), ("child".into(), 3000)]);
+        let rows_by_table: Vec<(String, u64)> = manifest
+            .tables
+            .iter()
+            .map(|t| (t.name.clone(), t.rows))
+            .collect();
+        assert_eq!(
+            rows_by_table,
+            vec![("parent".into(), 500), ("child".into(), 3000)]
+        );
         assert_eq!(manifest.indexes, vec!["child_parent".to_string()]);
         assert_eq!(manifest.foreign_key_violations, 0);
 
@@ -302,10 +350,20 @@ mod tests {
         let key = MasterKey::from_hex(KEY).unwrap();
         let store = MemoryStore::default();
         store.fail_part_number.set(Some(2));
-        let error = block_on(take_backup(&database(), &store, settings(&key), &request("b2"), || T0)).unwrap_err();
+        let error = block_on(take_backup(
+            &database(),
+            &store,
+            settings(&key),
+            &request("b2"),
+            || T0,
+        ))
+        .unwrap_err();
         assert!(matches!(error, BackupError::Store(_)), "{error}");
         assert!(store.keys().is_empty(), "{:?}", store.keys());
-        assert!(store.open_uploads.borrow().is_empty(), "the upload was not aborted");
+        assert!(
+            store.open_uploads.borrow().is_empty(),
+            "the upload was not aborted"
+        );
     }
 
     #[test]
@@ -314,7 +372,14 @@ mod tests {
         let store = MemoryStore::default();
         let db = database();
         db.fail_query_number.set(Some(6));
-        let error = block_on(take_backup(&db, &store, settings(&key), &request("b3"), || T0)).unwrap_err();
+        let error = block_on(take_backup(
+            &db,
+            &store,
+            settings(&key),
+            &request("b3"),
+            || T0,
+        ))
+        .unwrap_err();
         assert!(matches!(error, BackupError::Database(_)), "{error}");
         assert!(store.keys().is_empty());
         assert!(store.open_uploads.borrow().is_empty());
@@ -325,7 +390,14 @@ mod tests {
         let key = MasterKey::from_hex(KEY).unwrap();
         let store = MemoryStore::default();
         *store.fail_put_matching.borrow_mut() = Some("manifests/".into());
-        let error = block_on(take_backup(&database(), &store, settings(&key), &request("b4"), || T0)).unwrap_err();
+        let error = block_on(take_backup(
+            &database(),
+            &store,
+            settings(&key),
+            &request("b4"),
+            || T0,
+        ))
+        .unwrap_err();
         assert!(matches!(error, BackupError::Store(_)), "{error}");
         assert!(store.keys().is_empty(), "{:?}", store.keys());
     }
@@ -334,7 +406,14 @@ mod tests {
     fn every_non_final_part_has_the_same_size() {
         let key = MasterKey::from_hex(KEY).unwrap();
         let store = MemoryStore::default();
-        block_on(take_backup(&database(), &store, settings(&key), &request("b5"), || T0)).unwrap();
+        block_on(take_backup(
+            &database(),
+            &store,
+            settings(&key),
+            &request("b5"),
+            || T0,
+        ))
+        .unwrap();
         // MemoryUpload::complete refuses unequal non-final parts; reaching here proves it.
         assert!(store.body(&object_key("b5")).is_some());
     }

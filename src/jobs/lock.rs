@@ -85,7 +85,11 @@ pub async fn acquire(
 /// Gives the lock back, unless another run has taken it over since.
 pub async fn release(store: &impl ObjectStore, lock: &Lock) -> Result<(), EdgeError> {
     if let Some(current) = store.get(LOCK_KEY).await? {
-        if serde_json::from_slice::<LockRecord>(&current.body).ok().as_ref() == Some(&lock.record) {
+        if serde_json::from_slice::<LockRecord>(&current.body)
+            .ok()
+            .as_ref()
+            == Some(&lock.record)
+        {
             store.delete(LOCK_KEY).await?;
         }
     }
@@ -122,7 +126,9 @@ mod tests {
         let store = MemoryStore::default();
         let first = block_on(acquire(&store, "backup", "run-1", T0, LOCK_TTL_MS)).unwrap();
         let refused = block_on(acquire(&store, "backup", "run-2", T0, LOCK_TTL_MS)).unwrap_err();
-        let LockError::Held(held) = &refused else { panic!("{refused:?}") };
+        let LockError::Held(held) = &refused else {
+            panic!("{refused:?}")
+        };
         assert_eq!(held.holder, "run-1");
         assert!(refused.to_string().contains("backup (run-1) is running"));
         block_on(release(&store, &first)).unwrap();

@@ -6,7 +6,9 @@
 
 use super::store::{list_all, EdgeError, ObjectStore};
 use crate::config::RetentionCounts;
-use crate::layout::{id_from_manifest_key, id_from_object_key, manifest_key, object_key, MANIFEST_PREFIX, PREFIX};
+use crate::layout::{
+    id_from_manifest_key, id_from_object_key, manifest_key, object_key, MANIFEST_PREFIX, PREFIX,
+};
 use crate::manifest::{ListingEntry, Manifest, LISTING_METADATA_KEY};
 use crate::retention::{RetentionPlan, RetentionPolicy};
 use crate::time::Timestamp;
@@ -16,7 +18,9 @@ use std::collections::HashSet;
 pub async fn list_backups(store: &impl ObjectStore) -> Result<Vec<ListingEntry>, EdgeError> {
     let mut entries = Vec::new();
     for object in list_all(store, MANIFEST_PREFIX).await? {
-        let Some(id) = id_from_manifest_key(&object.key) else { continue };
+        let Some(id) = id_from_manifest_key(&object.key) else {
+            continue;
+        };
         let listed = object
             .metadata
             .get(LISTING_METADATA_KEY)
@@ -31,14 +35,23 @@ pub async fn list_backups(store: &impl ObjectStore) -> Result<Vec<ListingEntry>,
             }
         }
     }
-    entries.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| b.id.cmp(&a.id)));
+    entries.sort_by(|a, b| {
+        b.created_at
+            .cmp(&a.created_at)
+            .then_with(|| b.id.cmp(&a.id))
+    });
     Ok(entries)
 }
 
 /// A backup's manifest, or `None` if there is no such backup.
-pub async fn get_manifest(store: &impl ObjectStore, id: &str) -> Result<Option<Manifest>, EdgeError> {
+pub async fn get_manifest(
+    store: &impl ObjectStore,
+    id: &str,
+) -> Result<Option<Manifest>, EdgeError> {
     let key = manifest_key(id);
-    let Some(object) = store.get(&key).await? else { return Ok(None) };
+    let Some(object) = store.get(&key).await? else {
+        return Ok(None);
+    };
     serde_json::from_slice(&object.body)
         .map(Some)
         .map_err(|e| EdgeError::new(format!("read manifest {key}"), e))
@@ -51,13 +64,24 @@ pub async fn delete_backup(store: &impl ObjectStore, id: &str) -> Result<(), Edg
 }
 
 /// The retention plan for the bucket's backups at `now`.
-pub async fn plan(store: &impl ObjectStore, counts: RetentionCounts, now: Timestamp) -> Result<RetentionPlan, EdgeError> {
-    let backups: Vec<_> = list_backups(store).await?.iter().map(ListingEntry::retention_ref).collect();
+pub async fn plan(
+    store: &impl ObjectStore,
+    counts: RetentionCounts,
+    now: Timestamp,
+) -> Result<RetentionPlan, EdgeError> {
+    let backups: Vec<_> = list_backups(store)
+        .await?
+        .iter()
+        .map(ListingEntry::retention_ref)
+        .collect();
     Ok(RetentionPolicy::new(counts).apply(&backups, now))
 }
 
 /// Deletes every backup the plan removes; returns their ids.
-pub async fn prune(store: &impl ObjectStore, plan: &RetentionPlan) -> Result<Vec<String>, EdgeError> {
+pub async fn prune(
+    store: &impl ObjectStore,
+    plan: &RetentionPlan,
+) -> Result<Vec<String>, EdgeError> {
     let mut removed = Vec::new();
     for id in plan.remove_ids() {
         delete_backup(store, id).await?;
@@ -115,7 +139,11 @@ mod tests {
         for (i, id) in ["a", "b", "c", "d", "e"].iter().enumerate() {
             backup(&store, id, i as i64, false);
         }
-        let ids: Vec<String> = block_on(list_backups(&store)).unwrap().into_iter().map(|e| e.id).collect();
+        let ids: Vec<String> = block_on(list_backups(&store))
+            .unwrap()
+            .into_iter()
+            .map(|e| e.id)
+            .collect();
         assert_eq!(ids, ["a", "b", "c", "d", "e"]);
     }
 
@@ -125,14 +153,26 @@ mod tests {
         for day in 0..10 {
             backup(&store, &format!("day{day}"), day, day == 9);
         }
-        let counts = RetentionCounts { daily: 3, weekly: 0, monthly: 0, yearly: 0 };
+        let counts = RetentionCounts {
+            daily: 3,
+            weekly: 0,
+            monthly: 0,
+            yearly: 0,
+        };
         let plan = block_on(plan(&store, counts, T0)).unwrap();
         let removed = block_on(prune(&store, &plan)).unwrap();
         assert_eq!(removed.len(), 6, "{removed:?}");
-        let left: Vec<String> = block_on(list_backups(&store)).unwrap().into_iter().map(|e| e.id).collect();
+        let left: Vec<String> = block_on(list_backups(&store))
+            .unwrap()
+            .into_iter()
+            .map(|e| e.id)
+            .collect();
         assert_eq!(left, ["day0", "day1", "day2", "day9"]);
         for id in &removed {
-            assert!(store.body(&object_key(id)).is_none(), "data of {id} left behind");
+            assert!(
+                store.body(&object_key(id)).is_none(),
+                "data of {id} left behind"
+            );
         }
     }
 
@@ -142,7 +182,10 @@ mod tests {
         backup(&store, "kept", 0, false);
         block_on(store.put(&object_key("orphan"), vec![0], &[])).unwrap();
         block_on(store.put("backups/d1/reports/runs/x.json", vec![0], &[])).unwrap();
-        assert_eq!(block_on(remove_orphans(&store)).unwrap(), vec!["orphan".to_string()]);
+        assert_eq!(
+            block_on(remove_orphans(&store)).unwrap(),
+            vec!["orphan".to_string()]
+        );
         assert!(store.body(&object_key("kept")).is_some());
         assert!(store.body("backups/d1/reports/runs/x.json").is_some());
     }
@@ -152,7 +195,12 @@ mod tests {
         let store = MemoryStore::default();
         let mut manifest = sample();
         manifest.id = "bare".into();
-        block_on(store.put(&manifest_key("bare"), serde_json::to_vec(&manifest).unwrap(), &[])).unwrap();
+        block_on(store.put(
+            &manifest_key("bare"),
+            serde_json::to_vec(&manifest).unwrap(),
+            &[],
+        ))
+        .unwrap();
         let listed = block_on(list_backups(&store)).unwrap();
         assert_eq!(listed.len(), 1);
         assert_eq!(listed[0].rows, manifest.total_rows());

@@ -120,6 +120,18 @@ pub enum RestoreOutcome {
     RollbackFailed,
 }
 
+impl RestoreOutcome {
+    /// The outcome as the report spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+            Self::RolledBack => "rolled_back",
+            Self::RollbackFailed => "rollback_failed",
+        }
+    }
+}
+
 /// The report of a restore, stored under `reports/restores/<id>.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RestoreReport {
@@ -268,7 +280,12 @@ pub async fn restore<D: SqlReader + SqlWriter>(
     progress.event(&started(6), false);
     let safety = match &params.safety_backup {
         None => {
-            let step = step_report(6, StepStatus::Skipped, "skipped at the operator's request (skip_safety_backup)", 0);
+            let step = step_report(
+                6,
+                StepStatus::Skipped,
+                "skipped at the operator's request (skip_safety_backup)",
+                0,
+            );
             progress.event(&step, false);
             report.steps.push(step);
             None
@@ -284,14 +301,24 @@ pub async fn restore<D: SqlReader + SqlWriter>(
             };
             match take_backup(db, store, params.settings, &request, clock).await {
                 Ok(safety) => {
-                    let step = step_report(6, StepStatus::Passed, format!("pre-restore backup {} (pinned)", safety.id), timer.lap());
+                    let step = step_report(
+                        6,
+                        StepStatus::Passed,
+                        format!("pre-restore backup {} (pinned)", safety.id),
+                        timer.lap(),
+                    );
                     progress.event(&step, false);
                     report.steps.push(step);
                     report.safety_backup_id = Some(safety.id.clone());
                     Some(safety)
                 }
                 Err(error) => {
-                    let step = step_report(6, StepStatus::Failed, format!("the safety backup failed, nothing was changed: {error}"), timer.lap());
+                    let step = step_report(
+                        6,
+                        StepStatus::Failed,
+                        format!("the safety backup failed, nothing was changed: {error}"),
+                        timer.lap(),
+                    );
                     progress.event(&step, false);
                     report.steps.push(step);
                     skip_from(&mut report.steps, 7, progress);
@@ -304,7 +331,17 @@ pub async fn restore<D: SqlReader + SqlWriter>(
 
     // 7-9, with rollback on failure.
     timer = Timer::start(clock);
-    match replace_database(db, store, params.keyring, params.manifest, &mut timer, progress, false).await {
+    match replace_database(
+        db,
+        store,
+        params.keyring,
+        params.manifest,
+        &mut timer,
+        progress,
+        false,
+    )
+    .await
+    {
         Ok((steps, imported, checks)) => {
             report.steps.extend(steps);
             report.rows_imported = imported.rows;
@@ -318,7 +355,16 @@ pub async fn restore<D: SqlReader + SqlWriter>(
             report.outcome = RestoreOutcome::RollbackFailed;
             if let Some(safety) = &safety {
                 let mut timer = Timer::start(clock);
-                let rollback = replace_database(db, store, params.keyring, safety, &mut timer, progress, true).await;
+                let rollback = replace_database(
+                    db,
+                    store,
+                    params.keyring,
+                    safety,
+                    &mut timer,
+                    progress,
+                    true,
+                )
+                .await;
                 report.outcome = match &rollback {
                     Ok(_) => RestoreOutcome::RolledBack,
                     Err(_) => RestoreOutcome::RollbackFailed,
@@ -329,7 +375,12 @@ pub async fn restore<D: SqlReader + SqlWriter>(
             }
         }
     }
-    let step = step_report(10, StepStatus::Passed, format!("outcome: {:?}", report.outcome), 0);
+    let step = step_report(
+        10,
+        StepStatus::Passed,
+        format!("outcome: {}", report.outcome.as_str()),
+        0,
+    );
     progress.event(&step, false);
     report.steps.push(step);
     report.finished_at = clock();
@@ -363,10 +414,21 @@ async fn replace_database<D: SqlReader + SqlWriter>(
 
     emit(&mut Vec::new(), started(7));
     if let Err(error) = drop_user_objects(db).await {
-        emit(&mut steps, step_report(7, StepStatus::Failed, error.to_string(), timer.lap()));
+        emit(
+            &mut steps,
+            step_report(7, StepStatus::Failed, error.to_string(), timer.lap()),
+        );
         return Err((steps, Vec::new()));
     }
-    emit(&mut steps, step_report(7, StepStatus::Passed, "user tables, views, triggers and indexes dropped", timer.lap()));
+    emit(
+        &mut steps,
+        step_report(
+            7,
+            StepStatus::Passed,
+            "user tables, views, triggers and indexes dropped",
+            timer.lap(),
+        ),
+    );
 
     emit(&mut Vec::new(), started(8));
     let mut planner = Planner::new();
@@ -378,19 +440,29 @@ async fn replace_database<D: SqlReader + SqlWriter>(
         &manifest.id,
         Some(manifest.ciphertext.bytes),
         |validated: Vec<Validated>| {
-        let mut batches = Vec::new();
-        for statement in validated {
-            planner.push(statement, &mut batches);
-        }
-        statements += batches.iter().map(|b| b.statements.len() as u64).sum::<u64>();
-        async move {
-            for batch in batches {
-                db.batch(&batch.statements)
-                    .await
-                    .map_err(|error| fail(8, format!("D1 rejected a batch starting at line {}: {}", first_line(&batch.statements), error.detail)))?;
+            let mut batches = Vec::new();
+            for statement in validated {
+                planner.push(statement, &mut batches);
             }
-            Ok(())
-        }
+            statements += batches
+                .iter()
+                .map(|b| b.statements.len() as u64)
+                .sum::<u64>();
+            async move {
+                for batch in batches {
+                    db.batch(&batch.statements).await.map_err(|error| {
+                        fail(
+                            8,
+                            format!(
+                                "D1 rejected a batch starting at line {}: {}",
+                                first_line(&batch.statements),
+                                error.detail
+                            ),
+                        )
+                    })?;
+                }
+                Ok(())
+            }
         },
     )
     .await
@@ -400,35 +472,72 @@ async fn replace_database<D: SqlReader + SqlWriter>(
             if let Some(batch) = planner.finish() {
                 statements += batch.statements.len() as u64;
                 if let Err(error) = db.batch(&batch.statements).await {
-                    emit(&mut steps, step_report(8, StepStatus::Failed, format!("D1 rejected the last batch: {}", error.detail), timer.lap()));
+                    emit(
+                        &mut steps,
+                        step_report(
+                            8,
+                            StepStatus::Failed,
+                            format!("D1 rejected the last batch: {}", error.detail),
+                            timer.lap(),
+                        ),
+                    );
                     return Err((steps, Vec::new()));
                 }
             }
             summary
         }
         Err(failure) => {
-            emit(&mut steps, step_report(8, StepStatus::Failed, failure.detail, timer.lap()));
+            emit(
+                &mut steps,
+                step_report(8, StepStatus::Failed, failure.detail, timer.lap()),
+            );
             return Err((steps, Vec::new()));
         }
     };
     let rows: u64 = imported.tables.iter().map(|t| t.rows).sum();
-    emit(&mut steps, step_report(8, StepStatus::Passed, format!("{rows} rows in {statements} statements"), timer.lap()));
+    emit(
+        &mut steps,
+        step_report(
+            8,
+            StepStatus::Passed,
+            format!("{rows} rows in {statements} statements"),
+            timer.lap(),
+        ),
+    );
 
     emit(&mut Vec::new(), started(9));
     let checks = match verify(db, manifest).await {
         Ok(checks) => checks,
         Err(error) => {
-            emit(&mut steps, step_report(9, StepStatus::Failed, error.to_string(), timer.lap()));
+            emit(
+                &mut steps,
+                step_report(9, StepStatus::Failed, error.to_string(), timer.lap()),
+            );
             return Err((steps, Vec::new()));
         }
     };
     let failed: Vec<&Check> = checks.iter().filter(|c| !c.ok).collect();
     if failed.is_empty() {
-        emit(&mut steps, step_report(9, StepStatus::Passed, format!("{} checks passed", checks.len()), timer.lap()));
+        emit(
+            &mut steps,
+            step_report(
+                9,
+                StepStatus::Passed,
+                format!("{} checks passed", checks.len()),
+                timer.lap(),
+            ),
+        );
         Ok((steps, Imported { rows, statements }, checks))
     } else {
-        let detail = failed.iter().map(|c| format!("{}: {}", c.name, c.detail)).collect::<Vec<_>>().join("; ");
-        emit(&mut steps, step_report(9, StepStatus::Failed, detail, timer.lap()));
+        let detail = failed
+            .iter()
+            .map(|c| format!("{}: {}", c.name, c.detail))
+            .collect::<Vec<_>>()
+            .join("; ");
+        emit(
+            &mut steps,
+            step_report(9, StepStatus::Failed, detail, timer.lap()),
+        );
         Err((steps, checks))
     }
 }
@@ -490,21 +599,33 @@ where
             .get_range(key, offset, READ_RANGE_BYTES)
             .await
             .map_err(|e| fail(1, format!("reading the object failed: {e}")))?
-            .ok_or_else(|| fail(1, format!("the data object {key} disappeared while reading")))?;
+            .ok_or_else(|| {
+                fail(
+                    1,
+                    format!("the data object {key} disappeared while reading"),
+                )
+            })?;
         if bytes.is_empty() {
-            return Err(fail(1, format!("the object ended at byte {offset} of {size}")));
+            return Err(fail(
+                1,
+                format!("the object ended at byte {offset} of {size}"),
+            ));
         }
         offset += bytes.len() as u64;
         object_hash.update(&bytes);
         plaintext.clear();
-        decryptor.update(&bytes, &mut plaintext).map_err(|e| fail(3, e.to_string()))?;
+        decryptor
+            .update(&bytes, &mut plaintext)
+            .map_err(|e| fail(3, e.to_string()))?;
         sql_hash.update(&plaintext);
         sql_bytes += plaintext.len() as u64;
         let statements = read_and_check(&mut reader, &mut validator, &plaintext)?;
         sink(statements).await?;
     }
     plaintext.clear();
-    let decrypted = decryptor.finish(&mut plaintext).map_err(|e| fail(3, e.to_string()))?;
+    let decrypted = decryptor
+        .finish(&mut plaintext)
+        .map_err(|e| fail(3, e.to_string()))?;
     sql_hash.update(&plaintext);
     sql_bytes += plaintext.len() as u64;
     let statements = read_and_check(&mut reader, &mut validator, &plaintext)?;
@@ -525,13 +646,19 @@ fn compare_digests(manifest: &Manifest, streamed: &Streamed) -> Result<(), PassF
     if streamed.object_sha256 != manifest.ciphertext.sha256 {
         return Err(fail(
             2,
-            format!("the object's SHA-256 is {}, the manifest says {}", streamed.object_sha256, manifest.ciphertext.sha256),
+            format!(
+                "the object's SHA-256 is {}, the manifest says {}",
+                streamed.object_sha256, manifest.ciphertext.sha256
+            ),
         ));
     }
     if streamed.sql_sha256 != manifest.plaintext.sha256 {
         return Err(fail(
             4,
-            format!("the SQL's SHA-256 is {}, the manifest says {}", streamed.sql_sha256, manifest.plaintext.sha256),
+            format!(
+                "the SQL's SHA-256 is {}, the manifest says {}",
+                streamed.sql_sha256, manifest.plaintext.sha256
+            ),
         ));
     }
     Ok(())
@@ -539,28 +666,53 @@ fn compare_digests(manifest: &Manifest, streamed: &Streamed) -> Result<(), PassF
 
 /// Steps 1-5 over an object that has no manifest yet (an import): what it
 /// holds, or why it is not a valid backup (with the failing step's number).
-pub async fn examine(store: &impl ObjectStore, keyring: &Keyring, key: &str, id: &str) -> Result<Streamed, (u8, String)> {
+pub async fn examine(
+    store: &impl ObjectStore,
+    keyring: &Keyring,
+    key: &str,
+    id: &str,
+) -> Result<Streamed, (u8, String)> {
     stream_statements(store, keyring, key, id, None, |_| async { Ok(()) })
         .await
         .map_err(|failure| (failure.step, failure.detail))
 }
 
-fn read_and_check(reader: &mut StatementReader, validator: &mut Validator, sql: &[u8]) -> Result<Vec<Validated>, PassFailure> {
+fn read_and_check(
+    reader: &mut StatementReader,
+    validator: &mut Validator,
+    sql: &[u8],
+) -> Result<Vec<Validated>, PassFailure> {
     let mut statements = Vec::new();
-    reader.push(sql, &mut statements).map_err(|e| fail(5, e.to_string()))?;
+    reader
+        .push(sql, &mut statements)
+        .map_err(|e| fail(5, e.to_string()))?;
     statements
         .iter()
-        .map(|statement| validator.check(statement).map_err(|rejection| fail(5, rejection.to_string())))
+        .map(|statement| {
+            validator
+                .check(statement)
+                .map_err(|rejection| fail(5, rejection.to_string()))
+        })
         .collect()
 }
 
 /// Step 5's last part: what the SQL creates must be what the manifest lists.
 fn compare_summary(manifest: &Manifest, summary: &RestoreSummary) -> Result<(), String> {
-    let expected: Vec<(String, u64)> = manifest.tables.iter().map(|t| (t.name.clone(), t.rows)).collect();
-    let found: Vec<(String, u64)> = summary.tables.iter().map(|t| (t.name.clone(), t.rows)).collect();
+    let expected: Vec<(String, u64)> = manifest
+        .tables
+        .iter()
+        .map(|t| (t.name.clone(), t.rows))
+        .collect();
+    let found: Vec<(String, u64)> = summary
+        .tables
+        .iter()
+        .map(|t| (t.name.clone(), t.rows))
+        .collect();
     let mut problems = Vec::new();
     if sorted(expected.clone()) != sorted(found.clone()) {
-        problems.push(format!("tables and rows {found:?} differ from the manifest's {expected:?}"));
+        problems.push(format!(
+            "tables and rows {found:?} differ from the manifest's {expected:?}"
+        ));
     }
     for (what, listed, created) in [
         ("indexes", &manifest.indexes, &summary.indexes),
@@ -568,7 +720,9 @@ fn compare_summary(manifest: &Manifest, summary: &RestoreSummary) -> Result<(), 
         ("triggers", &manifest.triggers, &summary.triggers),
     ] {
         if sorted(listed.clone()) != sorted(created.clone()) {
-            problems.push(format!("{what} {created:?} differ from the manifest's {listed:?}"));
+            problems.push(format!(
+                "{what} {created:?} differ from the manifest's {listed:?}"
+            ));
         }
     }
     if summary.schema_sha256 != manifest.schema_hash {
@@ -577,7 +731,10 @@ fn compare_summary(manifest: &Manifest, summary: &RestoreSummary) -> Result<(), 
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(format!("the SQL does not match its manifest: {}", problems.join("; ")))
+        Err(format!(
+            "the SQL does not match its manifest: {}",
+            problems.join("; ")
+        ))
     }
 }
 
@@ -585,7 +742,12 @@ fn compare_summary(manifest: &Manifest, summary: &RestoreSummary) -> Result<(), 
 async fn verify(db: &impl SqlReader, manifest: &Manifest) -> Result<Vec<Check>, EdgeError> {
     let mut checks = Vec::new();
     for table in &manifest.tables {
-        let rows = db.query(&format!("SELECT CAST(count(*) AS TEXT) FROM {}", quote_ident(&table.name))).await?;
+        let rows = db
+            .query(&format!(
+                "SELECT CAST(count(*) AS TEXT) FROM {}",
+                quote_ident(&table.name)
+            ))
+            .await?;
         let count = first_text(&rows).unwrap_or_default();
         checks.push(Check {
             name: format!("rows of {}", table.name),
@@ -618,12 +780,19 @@ async fn verify(db: &impl SqlReader, manifest: &Manifest) -> Result<Vec<Check>, 
             detail: format!("expected {listed:?}, found {found:?}"),
         });
     }
-    let violations = db.query("SELECT CAST(count(*) AS TEXT) FROM pragma_foreign_key_check").await?;
-    let violations: u64 = first_text(&violations).and_then(|t| t.parse().ok()).unwrap_or(u64::MAX);
+    let violations = db
+        .query("SELECT CAST(count(*) AS TEXT) FROM pragma_foreign_key_check")
+        .await?;
+    let violations: u64 = first_text(&violations)
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(u64::MAX);
     checks.push(Check {
         name: "foreign_key_check".into(),
         ok: violations <= manifest.foreign_key_violations,
-        detail: format!("{violations} violations; {} at backup time", manifest.foreign_key_violations),
+        detail: format!(
+            "{violations} violations; {} at backup time",
+            manifest.foreign_key_violations
+        ),
     });
     let quick = db.query("PRAGMA quick_check").await?;
     let quick = first_text(&quick).unwrap_or_default();
@@ -640,7 +809,9 @@ async fn verify(db: &impl SqlReader, manifest: &Manifest) -> Result<Vec<Check>, 
 /// Tables go children first: with foreign keys on, dropping a child whose
 /// parent is already gone fails on D1 ("no such table").
 async fn drop_user_objects<D: SqlReader + SqlWriter>(db: &D) -> Result<(), EdgeError> {
-    let schema = db.query("SELECT type, name, sql FROM sqlite_schema ORDER BY rowid").await?;
+    let schema = db
+        .query("SELECT type, name, sql FROM sqlite_schema ORDER BY rowid")
+        .await?;
     let references = db
         .query(
             "SELECT m.name, f.\"table\" FROM sqlite_schema AS m, pragma_foreign_key_list(m.name) AS f \
@@ -649,13 +820,19 @@ async fn drop_user_objects<D: SqlReader + SqlWriter>(db: &D) -> Result<(), EdgeE
         .await?;
     let virtual_tables: Vec<String> = schema
         .iter()
-        .filter(|row| row.get(2).cloned().flatten().is_some_and(|sql| sql.to_ascii_uppercase().starts_with("CREATE VIRTUAL TABLE")))
+        .filter(|row| {
+            row.get(2)
+                .cloned()
+                .flatten()
+                .is_some_and(|sql| sql.to_ascii_uppercase().starts_with("CREATE VIRTUAL TABLE"))
+        })
         .filter_map(|row| row.get(1).cloned().flatten())
         .collect();
     let is_shadow = |name: &str| {
         virtual_tables.iter().any(|vt| {
-            name.strip_prefix(vt.as_str())
-                .is_some_and(|rest| ["_data", "_idx", "_content", "_docsize", "_config"].contains(&rest))
+            name.strip_prefix(vt.as_str()).is_some_and(|rest| {
+                ["_data", "_idx", "_content", "_docsize", "_config"].contains(&rest)
+            })
         })
     };
     let user_objects = |kind: &str| -> Vec<String> {
@@ -663,17 +840,28 @@ async fn drop_user_objects<D: SqlReader + SqlWriter>(db: &D) -> Result<(), EdgeE
             .iter()
             .filter(|row| row.first().cloned().flatten().as_deref() == Some(kind))
             .filter_map(|row| row.get(1).cloned().flatten())
-            .filter(|name| !name.starts_with("sqlite_") && !name.starts_with("_cf_") && !is_shadow(name))
+            .filter(|name| {
+                !name.starts_with("sqlite_") && !name.starts_with("_cf_") && !is_shadow(name)
+            })
             .collect()
     };
     let edges: Vec<(String, String)> = references
         .into_iter()
-        .filter_map(|row| Some((row.first().cloned().flatten()?, row.get(1).cloned().flatten()?)))
+        .filter_map(|row| {
+            Some((
+                row.first().cloned().flatten()?,
+                row.get(1).cloned().flatten()?,
+            ))
+        })
         .collect();
     let mut drops = Vec::new();
     for kind in ["trigger", "view"] {
         for name in user_objects(kind) {
-            drops.push(format!("DROP {} IF EXISTS {}", kind.to_ascii_uppercase(), quote_ident(&name)));
+            drops.push(format!(
+                "DROP {} IF EXISTS {}",
+                kind.to_ascii_uppercase(),
+                quote_ident(&name)
+            ));
         }
     }
     for name in children_first(user_objects("table"), &edges) {
@@ -683,7 +871,9 @@ async fn drop_user_objects<D: SqlReader + SqlWriter>(db: &D) -> Result<(), EdgeE
         return Ok(());
     }
     // DROP TABLE also removes the table's row from sqlite_sequence.
-    let mut batch = vec![PlannedStatement::plain("PRAGMA defer_foreign_keys = on".into())];
+    let mut batch = vec![PlannedStatement::plain(
+        "PRAGMA defer_foreign_keys = on".into(),
+    )];
     batch.extend(drops.into_iter().map(PlannedStatement::plain));
     db.batch(&batch).await
 }
@@ -697,7 +887,9 @@ fn children_first(mut remaining: Vec<String>, edges: &[(String, String)]) -> Vec
     while !remaining.is_empty() {
         let referenced = |table: &str| {
             edges.iter().any(|(child, parent)| {
-                same(parent, table) && !same(child, table) && remaining.iter().any(|r| same(r, child))
+                same(parent, table)
+                    && !same(child, table)
+                    && remaining.iter().any(|r| same(r, child))
             })
         };
         let next = remaining
@@ -718,7 +910,11 @@ fn first_text(rows: &[crate::dump::Row]) -> Option<String> {
 }
 
 fn first_line(statements: &[PlannedStatement]) -> u64 {
-    statements.iter().map(|s| s.line).find(|line| *line > 0).unwrap_or(0)
+    statements
+        .iter()
+        .map(|s| s.line)
+        .find(|line| *line > 0)
+        .unwrap_or(0)
 }
 
 fn sorted<T: Ord>(mut items: Vec<T>) -> Vec<T> {
@@ -749,7 +945,9 @@ fn steps_failing_at(failed: u8, detail: &str, ms: i64) -> Vec<StepReport> {
         .map(|step| match step.cmp(&failed) {
             std::cmp::Ordering::Less => step_report(step, StepStatus::Passed, "", 0),
             std::cmp::Ordering::Equal => step_report(step, StepStatus::Failed, detail, ms),
-            std::cmp::Ordering::Greater => step_report(step, StepStatus::Skipped, "an earlier step failed", 0),
+            std::cmp::Ordering::Greater => {
+                step_report(step, StepStatus::Skipped, "an earlier step failed", 0)
+            }
         })
         .collect()
 }
@@ -757,17 +955,60 @@ fn steps_failing_at(failed: u8, detail: &str, ms: i64) -> Vec<StepReport> {
 fn pass_all(manifest: &Manifest, summary: &RestoreSummary, ms: i64) -> Vec<StepReport> {
     let rows: u64 = summary.tables.iter().map(|t| t.rows).sum();
     vec![
-        step_report(1, StepStatus::Passed, format!("{} bytes read", manifest.ciphertext.bytes), ms),
-        step_report(2, StepStatus::Passed, format!("size and SHA-256 match the manifest ({})", manifest.ciphertext.sha256), 0),
-        step_report(3, StepStatus::Passed, format!("every chunk authenticated with key {}", manifest.encryption.key_id), 0),
-        step_report(4, StepStatus::Passed, format!("{} bytes of SQL, SHA-256 matches the manifest", manifest.plaintext.bytes), 0),
-        step_report(5, StepStatus::Passed, format!("{} statements allowed; {} tables, {rows} rows, as the manifest lists", summary.statements, summary.tables.len()), 0),
+        step_report(
+            1,
+            StepStatus::Passed,
+            format!("{} bytes read", manifest.ciphertext.bytes),
+            ms,
+        ),
+        step_report(
+            2,
+            StepStatus::Passed,
+            format!(
+                "size and SHA-256 match the manifest ({})",
+                manifest.ciphertext.sha256
+            ),
+            0,
+        ),
+        step_report(
+            3,
+            StepStatus::Passed,
+            format!(
+                "every chunk authenticated with key {}",
+                manifest.encryption.key_id
+            ),
+            0,
+        ),
+        step_report(
+            4,
+            StepStatus::Passed,
+            format!(
+                "{} bytes of SQL, SHA-256 matches the manifest",
+                manifest.plaintext.bytes
+            ),
+            0,
+        ),
+        step_report(
+            5,
+            StepStatus::Passed,
+            format!(
+                "{} statements allowed; {} tables, {rows} rows, as the manifest lists",
+                summary.statements,
+                summary.tables.len()
+            ),
+            0,
+        ),
     ]
 }
 
 fn skip_from(steps: &mut Vec<StepReport>, first: u8, progress: &mut impl Progress) {
     for step in first..=10 {
-        let skipped = step_report(step, StepStatus::Skipped, "not run: an earlier step failed, the database was not changed", 0);
+        let skipped = step_report(
+            step,
+            StepStatus::Skipped,
+            "not run: an earlier step failed, the database was not changed",
+            0,
+        );
         progress.event(&skipped, false);
         steps.push(skipped);
     }
@@ -781,7 +1022,10 @@ struct Timer<'a> {
 
 impl<'a> Timer<'a> {
     fn start(clock: &'a dyn Fn() -> Timestamp) -> Self {
-        Self { clock, since: clock() }
+        Self {
+            clock,
+            since: clock(),
+        }
     }
 
     fn lap(&mut self) -> i64 {
@@ -841,7 +1085,11 @@ mod tests {
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
-        for row in block_on(db.query("SELECT type, name, sql FROM sqlite_schema WHERE name NOT LIKE 'notes_%' ORDER BY name")).unwrap() {
+        for row in block_on(db.query(
+            "SELECT type, name, sql FROM sqlite_schema WHERE name NOT LIKE 'notes_%' ORDER BY name",
+        ))
+        .unwrap()
+        {
             out.push_str(&format!("{row:?}\n"));
         }
         for table in tables {
@@ -867,7 +1115,12 @@ mod tests {
     }
 
     fn back_up(db: &SqliteReader, store: &MemoryStore, key: &MasterKey) -> Manifest {
-        let settings = BackupSettings { environment: "test", database: "app", key, worker_version: "0" };
+        let settings = BackupSettings {
+            environment: "test",
+            database: "app",
+            key,
+            worker_version: "0",
+        };
         let request = BackupRequest {
             id: "b1".into(),
             kind: BackupKind::Scheduled,
@@ -879,12 +1132,23 @@ mod tests {
         block_on(take_backup(db, store, settings, &request, clock)).unwrap()
     }
 
-    fn run_restore(db: &SqliteReader, store: &MemoryStore, manifest: &Manifest, keyring: &Keyring, safety: bool) -> RestoreReport {
+    fn run_restore(
+        db: &SqliteReader,
+        store: &MemoryStore,
+        manifest: &Manifest,
+        keyring: &Keyring,
+        safety: bool,
+    ) -> RestoreReport {
         let params = RestoreParams {
             restore_id: "r1".into(),
             manifest,
             keyring,
-            settings: BackupSettings { environment: "test", database: "app", key: keyring.current(), worker_version: "0" },
+            settings: BackupSettings {
+                environment: "test",
+                database: "app",
+                key: keyring.current(),
+                worker_version: "0",
+            },
             safety_backup: safety.then(|| ("safety".to_string(), [4; 32])),
             clock: &clock,
         };
@@ -897,7 +1161,9 @@ mod tests {
 
     #[test]
     fn tables_are_dropped_children_first() {
-        let tables = ["users", "teams", "memberships", "projects", "tasks", "solo"].map(String::from).to_vec();
+        let tables = ["users", "teams", "memberships", "projects", "tasks", "solo"]
+            .map(String::from)
+            .to_vec();
         let edges: Vec<(String, String)> = [
             ("memberships", "users"),
             ("memberships", "teams"),
@@ -913,7 +1179,10 @@ mod tests {
         let position = |name: &str| order.iter().position(|t| t == name).unwrap();
         for (child, parent) in &edges {
             if !child.eq_ignore_ascii_case(parent) {
-                assert!(position(child) < position(&parent.to_lowercase()), "{child} before {parent}: {order:?}");
+                assert!(
+                    position(child) < position(&parent.to_lowercase()),
+                    "{child} before {parent}: {order:?}"
+                );
             }
         }
         assert_eq!(order.len(), 6);
@@ -935,12 +1204,23 @@ mod tests {
         assert_eq!(report.outcome, RestoreOutcome::Succeeded, "{report:#?}");
         assert_eq!(snapshot(&db), original);
         assert_eq!(report.steps.len(), 10);
-        assert!(report.steps.iter().all(|s| s.status == StepStatus::Passed), "{:#?}", report.steps);
+        assert!(
+            report.steps.iter().all(|s| s.status == StepStatus::Passed),
+            "{:#?}",
+            report.steps
+        );
         assert!(report.verification.iter().all(|c| c.ok));
         assert_eq!(report.rows_imported, manifest.total_rows());
         let safety = block_on(get_manifest(&store, "safety")).unwrap().unwrap();
         assert_eq!((safety.kind, safety.pinned), (BackupKind::PreRestore, true));
-        let fts: i64 = db.connection.query_row("SELECT count(*) FROM notes WHERE notes MATCH 'note'", [], |r| r.get(0)).unwrap();
+        let fts: i64 = db
+            .connection
+            .query_row(
+                "SELECT count(*) FROM notes WHERE notes MATCH 'note'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
         assert!(fts > 0);
     }
 
@@ -953,7 +1233,10 @@ mod tests {
         assert!(report.ok, "{report:#?}");
         assert_eq!(report.steps.len(), 5);
         let summary = report.summary.unwrap();
-        assert_eq!(summary.tables.iter().map(|t| t.rows).sum::<u64>(), manifest.total_rows());
+        assert_eq!(
+            summary.tables.iter().map(|t| t.rows).sum::<u64>(),
+            manifest.total_rows()
+        );
     }
 
     #[test]
@@ -963,7 +1246,9 @@ mod tests {
         let db = app_db();
         let manifest = back_up(&db, &store, &key);
         store.tamper(&object_key("b1"), |body| body[200] ^= 0x01);
-        db.connection.execute_batch("DELETE FROM child WHERE id > 1000").unwrap();
+        db.connection
+            .execute_batch("DELETE FROM child WHERE id > 1000")
+            .unwrap();
         let damaged = snapshot(&db);
         let keys_before = store.keys();
 
@@ -974,9 +1259,19 @@ mod tests {
 
         let report = run_restore(&db, &store, &manifest, &keyring(), true);
         assert_eq!(report.outcome, RestoreOutcome::Failed);
-        assert_eq!(snapshot(&db), damaged, "a refused restore must not touch the database");
-        assert_eq!(store.keys(), keys_before, "no safety backup for a refused restore");
-        assert!(report.steps[5..].iter().all(|s| s.status == StepStatus::Skipped));
+        assert_eq!(
+            snapshot(&db),
+            damaged,
+            "a refused restore must not touch the database"
+        );
+        assert_eq!(
+            store.keys(),
+            keys_before,
+            "no safety backup for a refused restore"
+        );
+        assert!(report.steps[5..]
+            .iter()
+            .all(|s| s.status == StepStatus::Skipped));
     }
 
     #[test]
@@ -1000,7 +1295,13 @@ mod tests {
         let report = block_on(validate(&store, &other, &manifest, &clock, &mut Silent));
         let failed = failed_step(&report).unwrap();
         assert_eq!(failed.step, 3);
-        assert!(failed.detail.contains(&format!("encrypted with key {}", key.id())), "{}", failed.detail);
+        assert!(
+            failed
+                .detail
+                .contains(&format!("encrypted with key {}", key.id())),
+            "{}",
+            failed.detail
+        );
     }
 
     /// A backup object whose SQL is `sql`, with a manifest that matches its bytes.
@@ -1014,8 +1315,14 @@ mod tests {
         let mut manifest = sample();
         manifest.id = "crafted".into();
         manifest.object_key = object_key("crafted");
-        manifest.plaintext = Digests { bytes: summary.plaintext_bytes, sha256: summary.plaintext_sha256.to_string() };
-        manifest.ciphertext = Digests { bytes: summary.ciphertext_bytes, sha256: summary.ciphertext_sha256.to_string() };
+        manifest.plaintext = Digests {
+            bytes: summary.plaintext_bytes,
+            sha256: summary.plaintext_sha256.to_string(),
+        };
+        manifest.ciphertext = Digests {
+            bytes: summary.ciphertext_bytes,
+            sha256: summary.ciphertext_sha256.to_string(),
+        };
         manifest
     }
 
@@ -1037,16 +1344,28 @@ mod tests {
         let store = MemoryStore::default();
         let db = app_db();
         let manifest = back_up(&db, &store, &key);
-        db.connection.execute_batch("INSERT INTO parent(name) VALUES ('added after the backup');").unwrap();
+        db.connection
+            .execute_batch("INSERT INTO parent(name) VALUES ('added after the backup');")
+            .unwrap();
         let before = snapshot(&db);
         *db.fail_batch_containing.borrow_mut() = Some("INSERT INTO \"child\"".into());
 
         let report = run_restore(&db, &store, &manifest, &keyring(), true);
         assert_eq!(report.outcome, RestoreOutcome::RolledBack, "{report:#?}");
-        assert_eq!(report.steps.iter().find(|s| s.step == 8).unwrap().status, StepStatus::Failed);
+        assert_eq!(
+            report.steps.iter().find(|s| s.step == 8).unwrap().status,
+            StepStatus::Failed
+        );
         let rollback = report.rollback.as_ref().unwrap();
-        assert!(rollback.iter().all(|s| s.status == StepStatus::Passed), "{rollback:#?}");
-        assert_eq!(snapshot(&db), before, "the rollback must put the database back as it was");
+        assert!(
+            rollback.iter().all(|s| s.status == StepStatus::Passed),
+            "{rollback:#?}"
+        );
+        assert_eq!(
+            snapshot(&db),
+            before,
+            "the rollback must put the database back as it was"
+        );
         assert_eq!(block_on(list_backups(&store)).unwrap().len(), 2);
     }
 

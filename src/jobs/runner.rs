@@ -215,7 +215,8 @@ pub async fn record_failed_start(
 
 /// Stores the report and updates the history.
 async fn record(store: &impl ObjectStore, report: &RunReport) -> Result<(), EdgeError> {
-    let body = serde_json::to_vec_pretty(report).map_err(|e| EdgeError::new("encode run report", e))?;
+    let body =
+        serde_json::to_vec_pretty(report).map_err(|e| EdgeError::new("encode run report", e))?;
     store.put(&run_report_key(&report.id), body, &[]).await?;
     let mut history = load_history(store).await?;
     let run = RunRecord {
@@ -228,7 +229,8 @@ async fn record(store: &impl ObjectStore, report: &RunReport) -> Result<(), Edge
         history.last_success = Some(run.clone());
     }
     history.last_run = Some(run);
-    let body = serde_json::to_vec_pretty(&history).map_err(|e| EdgeError::new("encode history", e))?;
+    let body =
+        serde_json::to_vec_pretty(&history).map_err(|e| EdgeError::new("encode history", e))?;
     store.put(HISTORY_KEY, body, &[]).await
 }
 
@@ -236,14 +238,16 @@ async fn record(store: &impl ObjectStore, report: &RunReport) -> Result<(), Edge
 pub async fn load_history(store: &impl ObjectStore) -> Result<BackupHistory, EdgeError> {
     match store.get(HISTORY_KEY).await? {
         None => Ok(BackupHistory::default()),
-        Some(object) => {
-            serde_json::from_slice(&object.body).map_err(|e| EdgeError::new(format!("read {HISTORY_KEY}"), e))
-        }
+        Some(object) => serde_json::from_slice(&object.body)
+            .map_err(|e| EdgeError::new(format!("read {HISTORY_KEY}"), e)),
     }
 }
 
 /// A run report, or `None` if there is none for `id`.
-pub async fn load_report(store: &impl ObjectStore, id: &str) -> Result<Option<RunReport>, EdgeError> {
+pub async fn load_report(
+    store: &impl ObjectStore,
+    id: &str,
+) -> Result<Option<RunReport>, EdgeError> {
     match store.get(&run_report_key(id)).await? {
         None => Ok(None),
         Some(object) => serde_json::from_slice(&object.body)
@@ -281,11 +285,27 @@ mod tests {
         }
     }
 
-    fn run(store: &MemoryStore, db: &SqliteReader, id: &str, day: i64, prune: bool) -> Result<RunOutcome, RunError> {
+    fn run(
+        store: &MemoryStore,
+        db: &SqliteReader,
+        id: &str,
+        day: i64,
+        prune: bool,
+    ) -> Result<RunOutcome, RunError> {
         let key = MasterKey::from_hex(&"11".repeat(32)).unwrap();
-        let settings = BackupSettings { environment: "test", database: "app", key: &key, worker_version: "0" };
+        let settings = BackupSettings {
+            environment: "test",
+            database: "app",
+            key: &key,
+            worker_version: "0",
+        };
         let now = Timestamp::from_millis(T0.as_millis() + day * DAY_MS);
-        let counts = RetentionCounts { daily: 2, weekly: 0, monthly: 0, yearly: 0 };
+        let counts = RetentionCounts {
+            daily: 2,
+            weekly: 0,
+            monthly: 0,
+            yearly: 0,
+        };
         block_on(run_backup(
             db,
             store,
@@ -293,7 +313,10 @@ mod tests {
             &request(id, day),
             prune.then_some((counts, now)),
             900_000,
-            Probes { clock: &|| now, memory: &|| 42 },
+            Probes {
+                clock: &|| now,
+                memory: &|| 42,
+            },
         ))
     }
 
@@ -305,8 +328,14 @@ mod tests {
         assert_eq!(outcome.report.rows, 2);
         assert_eq!(outcome.report.memory_bytes, 42);
         let history = block_on(load_history(&store)).unwrap();
-        assert_eq!(history.last_success.unwrap().backup_id.as_deref(), Some("r1"));
-        assert_eq!(block_on(load_report(&store, "r1")).unwrap().unwrap(), outcome.report);
+        assert_eq!(
+            history.last_success.unwrap().backup_id.as_deref(),
+            Some("r1")
+        );
+        assert_eq!(
+            block_on(load_report(&store, "r1")).unwrap().unwrap(),
+            outcome.report
+        );
         assert!(store.body(LOCK_KEY).is_none());
     }
 
@@ -315,8 +344,14 @@ mod tests {
         let store = MemoryStore::default();
         block_on(lock::acquire(&store, "restore", "someone", T0, 900_000)).unwrap();
         let error = run(&store, &db(), "r2", 0, false).unwrap_err();
-        assert!(matches!(error, RunError::Locked(ref held) if held.operation == "restore"), "{error}");
-        assert_eq!(block_on(load_history(&store)).unwrap(), BackupHistory::default());
+        assert!(
+            matches!(error, RunError::Locked(ref held) if held.operation == "restore"),
+            "{error}"
+        );
+        assert_eq!(
+            block_on(load_history(&store)).unwrap(),
+            BackupHistory::default()
+        );
         assert!(store.body(&object_key("r2")).is_none());
     }
 
@@ -327,11 +362,16 @@ mod tests {
         let failing = db();
         failing.fail_query_number.set(Some(2));
         let error = run(&store, &failing, "bad", 1, false).unwrap_err();
-        let RunError::Failed { report, .. } = error else { panic!("{error}") };
+        let RunError::Failed { report, .. } = error else {
+            panic!("{error}")
+        };
         assert_eq!(report.outcome, "failed");
         let history = block_on(load_history(&store)).unwrap();
         assert!(!history.last_run.as_ref().unwrap().succeeded);
-        assert_eq!(history.last_success.unwrap().backup_id.as_deref(), Some("ok"));
+        assert_eq!(
+            history.last_success.unwrap().backup_id.as_deref(),
+            Some("ok")
+        );
         assert!(store.body(LOCK_KEY).is_none());
         assert!(store.body(&object_key("bad")).is_none());
     }
@@ -343,8 +383,18 @@ mod tests {
         for day in 0..5 {
             run(&store, &db, &format!("day{day}"), day, true).unwrap();
         }
-        let ids: Vec<String> = block_on(prune::list_backups(&store)).unwrap().into_iter().map(|e| e.id).collect();
+        let ids: Vec<String> = block_on(prune::list_backups(&store))
+            .unwrap()
+            .into_iter()
+            .map(|e| e.id)
+            .collect();
         assert_eq!(ids, ["day4", "day3"]);
-        assert_eq!(block_on(load_report(&store, "day4")).unwrap().unwrap().pruned, vec!["day2".to_string()]);
+        assert_eq!(
+            block_on(load_report(&store, "day4"))
+                .unwrap()
+                .unwrap()
+                .pruned,
+            vec!["day2".to_string()]
+        );
     }
 }

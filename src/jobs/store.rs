@@ -80,7 +80,12 @@ pub trait ObjectStore {
     /// Starts a multipart upload to `key`.
     async fn start_upload(&self, key: &str) -> Result<Self::Upload, EdgeError>;
     /// Writes `key` unconditionally.
-    async fn put(&self, key: &str, body: Vec<u8>, metadata: &[(&str, String)]) -> Result<(), EdgeError>;
+    async fn put(
+        &self,
+        key: &str,
+        body: Vec<u8>,
+        metadata: &[(&str, String)],
+    ) -> Result<(), EdgeError>;
     /// Writes `key` only if it does not exist; `false` if it did.
     async fn create(&self, key: &str, body: Vec<u8>) -> Result<bool, EdgeError>;
     /// Replaces `key` only if its etag is still `etag`; `false` if it changed.
@@ -90,7 +95,12 @@ pub trait ObjectStore {
     /// `key`'s size in bytes, or `None` if it does not exist.
     async fn size(&self, key: &str) -> Result<Option<u64>, EdgeError>;
     /// Up to `length` bytes of `key` from `offset`, or `None` if it does not exist.
-    async fn get_range(&self, key: &str, offset: u64, length: u64) -> Result<Option<Vec<u8>>, EdgeError>;
+    async fn get_range(
+        &self,
+        key: &str,
+        offset: u64,
+        length: u64,
+    ) -> Result<Option<Vec<u8>>, EdgeError>;
     /// Deletes `key` (no error if it does not exist).
     async fn delete(&self, key: &str) -> Result<(), EdgeError>;
     /// Lists keys under `prefix`, one page at a time.
@@ -109,7 +119,10 @@ pub trait PartUpload {
 }
 
 /// Every object under `prefix`, following the listing's cursor.
-pub async fn list_all(store: &impl ObjectStore, prefix: &str) -> Result<Vec<ListedObject>, EdgeError> {
+pub async fn list_all(
+    store: &impl ObjectStore,
+    prefix: &str,
+) -> Result<Vec<ListedObject>, EdgeError> {
     let mut objects = Vec::new();
     let mut cursor: Option<String> = None;
     loop {

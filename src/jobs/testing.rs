@@ -2,7 +2,9 @@
 //! and multipart semantics, a SQLite-backed reader, and an executor for the
 //! (never actually suspending) futures.
 
-use super::store::{EdgeError, ListPage, ListedObject, ObjectStore, PartUpload, SqlReader, SqlWriter, StoredObject};
+use super::store::{
+    EdgeError, ListPage, ListedObject, ObjectStore, PartUpload, SqlReader, SqlWriter, StoredObject,
+};
 use crate::dump::Row;
 use crate::restore::plan::{Param, PlannedStatement};
 use std::cell::{Cell, RefCell};
@@ -54,7 +56,10 @@ impl MemoryStore {
 
     /// An object's bytes.
     pub fn body(&self, key: &str) -> Option<Vec<u8>> {
-        self.objects.borrow().get(key).map(|entry| entry.body.clone())
+        self.objects
+            .borrow()
+            .get(key)
+            .map(|entry| entry.body.clone())
     }
 
     /// Replaces an object's bytes (to simulate tampering), keeping its metadata.
@@ -75,12 +80,21 @@ impl MemoryStore {
     fn insert(&self, key: &str, body: Vec<u8>, metadata: HashMap<String, String>) {
         let etag = self.next_etag.get() + 1;
         self.next_etag.set(etag);
-        self.objects.borrow_mut().insert(key.to_owned(), Entry { body, etag, metadata });
+        self.objects.borrow_mut().insert(
+            key.to_owned(),
+            Entry {
+                body,
+                etag,
+                metadata,
+            },
+        );
     }
 
     fn check_write(&self, key: &str) -> Result<(), EdgeError> {
         match self.fail_put_matching.borrow().as_deref() {
-            Some(pattern) if key.contains(pattern) => Err(EdgeError::new(format!("put {key}"), "injected failure")),
+            Some(pattern) if key.contains(pattern) => {
+                Err(EdgeError::new(format!("put {key}"), "injected failure"))
+            }
             _ => Ok(()),
         }
     }
@@ -96,7 +110,10 @@ pub struct MemoryUpload {
 impl PartUpload for MemoryUpload {
     async fn upload_part(&mut self, bytes: Vec<u8>) -> Result<(), EdgeError> {
         if self.store.fail_part_number.get() == Some(self.parts.len() + 1) {
-            return Err(EdgeError::new(format!("upload part {}", self.parts.len() + 1), "injected failure"));
+            return Err(EdgeError::new(
+                format!("upload part {}", self.parts.len() + 1),
+                "injected failure",
+            ));
         }
         if let Some(first) = self.parts.first() {
             if self.parts.len() > 1 && bytes.len() > first.len() {
@@ -114,14 +131,21 @@ impl PartUpload for MemoryUpload {
                 return Err(EdgeError::new("complete", "non-final parts differ in size"));
             }
         }
-        self.store.open_uploads.borrow_mut().retain(|key| key != &self.key);
+        self.store
+            .open_uploads
+            .borrow_mut()
+            .retain(|key| key != &self.key);
         self.store.check_write(&self.key)?;
-        self.store.insert(&self.key, self.parts.concat(), HashMap::new());
+        self.store
+            .insert(&self.key, self.parts.concat(), HashMap::new());
         Ok(())
     }
 
     async fn abort(self) -> Result<(), EdgeError> {
-        self.store.open_uploads.borrow_mut().retain(|key| key != &self.key);
+        self.store
+            .open_uploads
+            .borrow_mut()
+            .retain(|key| key != &self.key);
         Ok(())
     }
 }
@@ -138,9 +162,17 @@ impl ObjectStore for MemoryStore {
         })
     }
 
-    async fn put(&self, key: &str, body: Vec<u8>, metadata: &[(&str, String)]) -> Result<(), EdgeError> {
+    async fn put(
+        &self,
+        key: &str,
+        body: Vec<u8>,
+        metadata: &[(&str, String)],
+    ) -> Result<(), EdgeError> {
         self.check_write(key)?;
-        let metadata = metadata.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect();
+        let metadata = metadata
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect();
         self.insert(key, body, metadata);
         Ok(())
     }
@@ -154,7 +186,11 @@ impl ObjectStore for MemoryStore {
     }
 
     async fn replace(&self, key: &str, body: Vec<u8>, etag: &str) -> Result<bool, EdgeError> {
-        let current = self.objects.borrow().get(key).map(|entry| entry.etag.to_string());
+        let current = self
+            .objects
+            .borrow()
+            .get(key)
+            .map(|entry| entry.etag.to_string());
         if current.as_deref() != Some(etag) {
             return Ok(false);
         }
@@ -170,10 +206,19 @@ impl ObjectStore for MemoryStore {
     }
 
     async fn size(&self, key: &str) -> Result<Option<u64>, EdgeError> {
-        Ok(self.objects.borrow().get(key).map(|entry| entry.body.len() as u64))
+        Ok(self
+            .objects
+            .borrow()
+            .get(key)
+            .map(|entry| entry.body.len() as u64))
     }
 
-    async fn get_range(&self, key: &str, offset: u64, length: u64) -> Result<Option<Vec<u8>>, EdgeError> {
+    async fn get_range(
+        &self,
+        key: &str,
+        offset: u64,
+        length: u64,
+    ) -> Result<Option<Vec<u8>>, EdgeError> {
         Ok(self.objects.borrow().get(key).map(|entry| {
             let start = (offset as usize).min(entry.body.len());
             let end = start.saturating_add(length as usize).min(entry.body.len());
@@ -187,11 +232,17 @@ impl ObjectStore for MemoryStore {
     }
 
     async fn list(&self, prefix: &str, cursor: Option<&str>) -> Result<ListPage, EdgeError> {
-        let page_size = if self.list_page_size == 0 { 1000 } else { self.list_page_size };
+        let page_size = if self.list_page_size == 0 {
+            1000
+        } else {
+            self.list_page_size
+        };
         let objects = self.objects.borrow();
         let matching: Vec<ListedObject> = objects
             .iter()
-            .filter(|(key, _)| key.starts_with(prefix) && cursor.is_none_or(|after| key.as_str() > after))
+            .filter(|(key, _)| {
+                key.starts_with(prefix) && cursor.is_none_or(|after| key.as_str() > after)
+            })
             .take(page_size + 1)
             .map(|(key, entry)| ListedObject {
                 key: key.clone(),
@@ -201,7 +252,9 @@ impl ObjectStore for MemoryStore {
             .collect();
         let truncated = matching.len() > page_size;
         let objects: Vec<ListedObject> = matching.into_iter().take(page_size).collect();
-        let cursor = truncated.then(|| objects.last().map(|o| o.key.clone())).flatten();
+        let cursor = truncated
+            .then(|| objects.last().map(|o| o.key.clone()))
+            .flatten();
         Ok(ListPage { objects, cursor })
     }
 }
@@ -222,7 +275,9 @@ pub struct SqliteReader {
 impl SqliteReader {
     /// A reader and writer over `connection`.
     pub fn new(connection: rusqlite::Connection) -> Self {
-        connection.execute_batch("PRAGMA foreign_keys = ON").expect("foreign keys on");
+        connection
+            .execute_batch("PRAGMA foreign_keys = ON")
+            .expect("foreign keys on");
         Self {
             connection,
             fail_query_number: Cell::new(None),
@@ -276,9 +331,15 @@ impl SqlReader for SqliteReader {
                             rusqlite::types::ValueRef::Null => None,
                             rusqlite::types::ValueRef::Integer(n) => Some(n.to_string()),
                             rusqlite::types::ValueRef::Real(x) => Some(x.to_string()),
-                            rusqlite::types::ValueRef::Text(t) => Some(String::from_utf8_lossy(t).into_owned()),
+                            rusqlite::types::ValueRef::Text(t) => {
+                                Some(String::from_utf8_lossy(t).into_owned())
+                            }
                             rusqlite::types::ValueRef::Blob(_) => {
-                                return Err(rusqlite::Error::InvalidColumnType(i, "blob".into(), rusqlite::types::Type::Blob))
+                                return Err(rusqlite::Error::InvalidColumnType(
+                                    i,
+                                    "blob".into(),
+                                    rusqlite::types::Type::Blob,
+                                ))
                             }
                         })
                     })

@@ -91,18 +91,24 @@ impl<'a> Token<'a> {
             return None;
         }
         let hex = &self.text.as_bytes()[2..self.text.len() - 1];
-        hex.chunks_exact(2).map(|pair| Some(hex_digit(pair[0])? << 4 | hex_digit(pair[1])?)).collect()
+        hex.chunks_exact(2)
+            .map(|pair| Some(hex_digit(pair[0])? << 4 | hex_digit(pair[1])?))
+            .collect()
     }
 }
 
 fn hex_digit(byte: u8) -> Option<u8> {
-    char::from(byte).to_digit(16).and_then(|d| u8::try_from(d).ok())
+    char::from(byte)
+        .to_digit(16)
+        .and_then(|d| u8::try_from(d).ok())
 }
 
 /// Removes the quotes around a quoted identifier or string literal and
 /// undoes the doubling of the quote character inside (`[x]` has none).
 pub(crate) fn dequote(text: &str) -> Cow<'_, str> {
-    let Some(open) = text.chars().next() else { return Cow::Borrowed(text) };
+    let Some(open) = text.chars().next() else {
+        return Cow::Borrowed(text);
+    };
     let close = match open {
         '"' | '\'' | '`' => open,
         '[' => ']',
@@ -141,7 +147,10 @@ impl<'a> Lexer<'a> {
     /// The index of the first byte at or after `from` for which `stop` holds,
     /// or the end of the text.
     fn find_byte(&self, from: usize, stop: impl Fn(u8) -> bool) -> usize {
-        self.sql.as_bytes()[from..].iter().position(|&b| stop(b)).map_or(self.sql.len(), |p| from + p)
+        self.sql.as_bytes()[from..]
+            .iter()
+            .position(|&b| stop(b))
+            .map_or(self.sql.len(), |p| from + p)
     }
 
     /// The end of a quoted run that opens at `start` and closes with
@@ -199,17 +208,29 @@ impl<'a> Iterator for Lexer<'a> {
                     continue;
                 }
                 b'/' if second == Some(b'*') => {
-                    self.pos = self.sql[start + 2..].find("*/").map_or(bytes.len(), |p| start + 2 + p + 2);
+                    self.pos = self.sql[start + 2..]
+                        .find("*/")
+                        .map_or(bytes.len(), |p| start + 2 + p + 2);
                     continue;
                 }
                 b'\'' => (TokenKind::Str, self.quoted_end(start, b'\'', true)),
                 b'"' | b'`' => (TokenKind::Quoted, self.quoted_end(start, first, true)),
                 b'[' => (TokenKind::Quoted, self.quoted_end(start, b']', false)),
-                b'x' | b'X' if second == Some(b'\'') => (TokenKind::Blob, self.quoted_end(start + 1, b'\'', false)),
+                b'x' | b'X' if second == Some(b'\'') => {
+                    (TokenKind::Blob, self.quoted_end(start + 1, b'\'', false))
+                }
                 b'0'..=b'9' => (TokenKind::Number, self.number_end(start)),
-                b'.' if second.is_some_and(|b| b.is_ascii_digit()) => (TokenKind::Number, self.number_end(start)),
-                b'?' => (TokenKind::Variable, self.find_byte(start + 1, |b| !b.is_ascii_digit())),
-                b':' | b'@' | b'$' => (TokenKind::Variable, self.find_byte(start + 1, |b| !is_id_byte(b))),
+                b'.' if second.is_some_and(|b| b.is_ascii_digit()) => {
+                    (TokenKind::Number, self.number_end(start))
+                }
+                b'?' => (
+                    TokenKind::Variable,
+                    self.find_byte(start + 1, |b| !b.is_ascii_digit()),
+                ),
+                b':' | b'@' | b'$' => (
+                    TokenKind::Variable,
+                    self.find_byte(start + 1, |b| !is_id_byte(b)),
+                ),
                 b'|' if second == Some(b'|') => (TokenKind::Concat, start + 2),
                 b if is_id_byte(b) => (TokenKind::Word, self.find_byte(start, |b| !is_id_byte(b))),
                 _ => {
@@ -219,7 +240,11 @@ impl<'a> Iterator for Lexer<'a> {
                 }
             };
             self.pos = end;
-            return Some(Token { kind, text: &self.sql[start..end], start });
+            return Some(Token {
+                kind,
+                text: &self.sql[start..end],
+                start,
+            });
         }
     }
 }
@@ -236,7 +261,8 @@ pub(crate) fn is_number(text: &str) -> bool {
     };
     let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
     let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    let mantissa_ok = digits(whole) && digits(fraction) && !(whole.is_empty() && fraction.is_empty());
+    let mantissa_ok =
+        digits(whole) && digits(fraction) && !(whole.is_empty() && fraction.is_empty());
     let exponent_ok = exponent.is_none_or(|e| {
         let e = e.strip_prefix(['+', '-']).unwrap_or(e);
         !e.is_empty() && digits(e)
@@ -289,8 +315,12 @@ mod tests {
 
     #[test]
     fn names_and_values_are_dequoted() {
-        let tokens: Vec<Token> = Lexer::new("\"a\"\"b\" `c``d` [e\"f] 'g''h' plain X'00fF' x'0' X'zz'").collect();
-        let names: Vec<String> = tokens[..5].iter().map(|t| t.name().unwrap_or_default().into_owned()).collect();
+        let tokens: Vec<Token> =
+            Lexer::new("\"a\"\"b\" `c``d` [e\"f] 'g''h' plain X'00fF' x'0' X'zz'").collect();
+        let names: Vec<String> = tokens[..5]
+            .iter()
+            .map(|t| t.name().unwrap_or_default().into_owned())
+            .collect();
         assert_eq!(names, ["a\"b", "c`d", "e\"f", "g'h", "plain"]);
         assert_eq!(tokens[3].string_value().as_deref(), Some("g'h"));
         assert_eq!(tokens[5].blob_value(), Some(vec![0x00, 0xff]));
@@ -303,13 +333,25 @@ mod tests {
     fn unterminated_runs_to_the_end() {
         assert_eq!(kinds("'abc"), vec![(TokenKind::Str, "'abc")]);
         assert_eq!(kinds("a /* b"), vec![(TokenKind::Word, "a")]);
-        assert_eq!(kinds("é;"), vec![(TokenKind::Word, "é"), (TokenKind::Punct, ";")]);
-        assert_eq!(kinds("a ¬ b"), vec![(TokenKind::Word, "a"), (TokenKind::Word, "¬"), (TokenKind::Word, "b")]);
+        assert_eq!(
+            kinds("é;"),
+            vec![(TokenKind::Word, "é"), (TokenKind::Punct, ";")]
+        );
+        assert_eq!(
+            kinds("a ¬ b"),
+            vec![
+                (TokenKind::Word, "a"),
+                (TokenKind::Word, "¬"),
+                (TokenKind::Word, "b")
+            ]
+        );
     }
 
     #[test]
     fn numbers_are_checked() {
-        for ok in ["0", "12", "1.5", ".5", "5.", "1e10", "1E+10", "2.5e-3", "0x1f", "9.0e+999"] {
+        for ok in [
+            "0", "12", "1.5", ".5", "5.", "1e10", "1E+10", "2.5e-3", "0x1f", "9.0e+999",
+        ] {
             assert!(is_number(ok), "{ok}");
         }
         for bad in ["", ".", "1e", "1e+", "12abc", "0x", "0xg", "1.2.3", "e5"] {

@@ -111,7 +111,11 @@ pub struct PlannedStatement {
 impl PlannedStatement {
     /// A statement the restore adds itself: no parameters, line 0.
     pub fn plain(sql: String) -> Self {
-        Self { sql, params: Vec::new(), line: 0 }
+        Self {
+            sql,
+            params: Vec::new(),
+            line: 0,
+        }
     }
 
     /// Bytes of SQL and bound values, as counted against [`MAX_BATCH_BYTES`].
@@ -147,7 +151,8 @@ impl Planner {
         let continues_row = validated.kind == StatementKind::UpdateRow;
         for statement in validated.statements {
             let bytes = statement.bytes();
-            let full = self.open.len() + 1 > MAX_STATEMENTS_PER_BATCH || self.open_bytes + bytes > MAX_BATCH_BYTES;
+            let full = self.open.len() + 1 > MAX_STATEMENTS_PER_BATCH
+                || self.open_bytes + bytes > MAX_BATCH_BYTES;
             if full && !continues_row && !self.open.is_empty() {
                 out.extend(self.take_batch());
             }
@@ -215,9 +220,17 @@ pub(crate) struct InsertShape {
 /// on D1: `sql` itself when it is under [`MAX_STATEMENT_BYTES`], otherwise
 /// its rows regrouped and, where one row is too large, rewritten with
 /// bound values. See the module documentation.
-pub(crate) fn fit_insert(sql: &str, shape: &InsertShape, line: u64) -> Result<Vec<PlannedStatement>, FitError> {
+pub(crate) fn fit_insert(
+    sql: &str,
+    shape: &InsertShape,
+    line: u64,
+) -> Result<Vec<PlannedStatement>, FitError> {
     if sql.len() < MAX_STATEMENT_BYTES {
-        return Ok(vec![PlannedStatement { sql: sql.to_string(), params: Vec::new(), line }]);
+        return Ok(vec![PlannedStatement {
+            sql: sql.to_string(),
+            params: Vec::new(),
+            line,
+        }]);
     }
     let prefix = &sql[..shape.prefix_end];
     let mut out = Vec::new();
@@ -225,7 +238,11 @@ pub(crate) fn fit_insert(sql: &str, shape: &InsertShape, line: u64) -> Result<Ve
     let mut group_bytes = prefix.len();
     let flush = |group: &mut Vec<&str>, out: &mut Vec<PlannedStatement>| {
         if !group.is_empty() {
-            out.push(PlannedStatement { sql: format!("{prefix}{}", group.join(",")), params: Vec::new(), line });
+            out.push(PlannedStatement {
+                sql: format!("{prefix}{}", group.join(",")),
+                params: Vec::new(),
+                line,
+            });
             group.clear();
         }
     };
@@ -251,8 +268,9 @@ pub(crate) fn fit_insert(sql: &str, shape: &InsertShape, line: u64) -> Result<Ve
 /// A one-row INSERT with its largest string and BLOB literals bound, just
 /// enough of them to bring it under the statement limit.
 fn bind_row(prefix: &str, tuple: &str, line: u64) -> Result<PlannedStatement, FitError> {
-    let literals: Vec<Token> =
-        Lexer::new(tuple).filter(|t| matches!(t.kind, TokenKind::Str | TokenKind::Blob)).collect();
+    let literals: Vec<Token> = Lexer::new(tuple)
+        .filter(|t| matches!(t.kind, TokenKind::Str | TokenKind::Blob))
+        .collect();
     let mut by_size: Vec<usize> = (0..literals.len()).collect();
     by_size.sort_by_key(|&i| std::cmp::Reverse(literals[i].text.len()));
 
@@ -286,7 +304,9 @@ fn bind_row(prefix: &str, tuple: &str, line: u64) -> Result<PlannedStatement, Fi
             _ => Param::Text(dequote(token.text).into_owned()),
         };
         if param.bytes() > MAX_VALUE_BYTES {
-            return Err(FitError::ValueTooLarge { bytes: param.bytes() });
+            return Err(FitError::ValueTooLarge {
+                bytes: param.bytes(),
+            });
         }
         params.push(param);
         sql.push_str(&tuple[copied..token.start]);
@@ -302,11 +322,19 @@ mod tests {
     use super::*;
 
     fn validated(kind: StatementKind, statements: Vec<PlannedStatement>) -> Validated {
-        Validated { kind, line: statements.first().map_or(0, |s| s.line), statements }
+        Validated {
+            kind,
+            line: statements.first().map_or(0, |s| s.line),
+            statements,
+        }
     }
 
     fn sql(text: &str, line: u64) -> PlannedStatement {
-        PlannedStatement { sql: text.into(), params: Vec::new(), line }
+        PlannedStatement {
+            sql: text.into(),
+            params: Vec::new(),
+            line,
+        }
     }
 
     fn plan(input: Vec<Validated>) -> Vec<PlannedBatch> {
@@ -326,21 +354,40 @@ mod tests {
     #[test]
     fn batches_start_with_the_pragma_and_hold_at_most_the_limit() {
         let input = (1..=120)
-            .map(|line| validated(StatementKind::Insert, vec![sql("INSERT INTO t VALUES(1)", line)]))
+            .map(|line| {
+                validated(
+                    StatementKind::Insert,
+                    vec![sql("INSERT INTO t VALUES(1)", line)],
+                )
+            })
             .collect();
         let batches = plan(input);
-        assert_eq!(batches.iter().map(|b| b.statements.len()).collect::<Vec<_>>(), [51, 51, 21]);
+        assert_eq!(
+            batches
+                .iter()
+                .map(|b| b.statements.len())
+                .collect::<Vec<_>>(),
+            [51, 51, 21]
+        );
         for batch in &batches {
-            assert_eq!(batch.statements[0], PlannedStatement::plain(DEFER_FOREIGN_KEYS_SQL.into()));
+            assert_eq!(
+                batch.statements[0],
+                PlannedStatement::plain(DEFER_FOREIGN_KEYS_SQL.into())
+            );
         }
-        assert_eq!(lines(&batches[1])[1..], (51..=100).collect::<Vec<u64>>()[..]);
+        assert_eq!(
+            lines(&batches[1])[1..],
+            (51..=100).collect::<Vec<u64>>()[..]
+        );
     }
 
     #[test]
     fn skipped_statements_are_left_out_and_no_batch_is_empty() {
-        assert!(
-            plan(vec![validated(StatementKind::Begin, vec![]), validated(StatementKind::Commit, vec![])]).is_empty()
-        );
+        assert!(plan(vec![
+            validated(StatementKind::Begin, vec![]),
+            validated(StatementKind::Commit, vec![])
+        ])
+        .is_empty());
         assert!(Planner::new().finish().is_none());
     }
 
@@ -358,22 +405,52 @@ mod tests {
             })
             .collect();
         let batches = plan(input);
-        assert_eq!(batches.iter().map(|b| b.statements.len() - 1).collect::<Vec<_>>(), [2, 2, 1]);
-        assert!(batches
+        assert_eq!(
+            batches
+                .iter()
+                .map(|b| b.statements.len() - 1)
+                .collect::<Vec<_>>(),
+            [2, 2, 1]
+        );
+        assert!(batches.iter().all(|b| b
+            .statements
             .iter()
-            .all(|b| b.statements.iter().map(PlannedStatement::bytes).sum::<usize>() <= MAX_BATCH_BYTES));
+            .map(PlannedStatement::bytes)
+            .sum::<usize>()
+            <= MAX_BATCH_BYTES));
     }
 
     #[test]
     fn a_batch_is_never_cut_before_an_update() {
-        let mut input: Vec<Validated> =
-            (1..=49).map(|line| validated(StatementKind::Insert, vec![sql("INSERT INTO t VALUES(1)", line)])).collect();
-        input.push(validated(StatementKind::Insert, vec![sql("INSERT INTO t VALUES(2, '')", 50)]));
-        input.extend((51..=60).map(|line| validated(StatementKind::UpdateRow, vec![sql("UPDATE t SET ...", line)])));
-        input.push(validated(StatementKind::Insert, vec![sql("INSERT INTO t VALUES(3)", 61)]));
+        let mut input: Vec<Validated> = (1..=49)
+            .map(|line| {
+                validated(
+                    StatementKind::Insert,
+                    vec![sql("INSERT INTO t VALUES(1)", line)],
+                )
+            })
+            .collect();
+        input.push(validated(
+            StatementKind::Insert,
+            vec![sql("INSERT INTO t VALUES(2, '')", 50)],
+        ));
+        input.extend((51..=60).map(|line| {
+            validated(
+                StatementKind::UpdateRow,
+                vec![sql("UPDATE t SET ...", line)],
+            )
+        }));
+        input.push(validated(
+            StatementKind::Insert,
+            vec![sql("INSERT INTO t VALUES(3)", 61)],
+        ));
         let batches = plan(input);
         assert_eq!(batches.len(), 2);
-        assert_eq!(lines(&batches[0]).last(), Some(&60), "the row's UPDATEs stay with its INSERT");
+        assert_eq!(
+            lines(&batches[0]).last(),
+            Some(&60),
+            "the row's UPDATEs stay with its INSERT"
+        );
         assert_eq!(lines(&batches[1]), [0, 61]);
     }
 
@@ -395,7 +472,10 @@ mod tests {
                 }
             }
         }
-        InsertShape { prefix_end: tuples[0].start, tuples }
+        InsertShape {
+            prefix_end: tuples[0].start,
+            tuples,
+        }
     }
 
     fn fit(text: &str) -> Result<Vec<PlannedStatement>, FitError> {
@@ -410,18 +490,36 @@ mod tests {
 
     #[test]
     fn large_multi_row_inserts_are_regrouped() {
-        let rows: Vec<String> = (0..400).map(|i| format!("({i}, '{}')", "r".repeat(900))).collect();
+        let rows: Vec<String> = (0..400)
+            .map(|i| format!("({i}, '{}')", "r".repeat(900)))
+            .collect();
         let text = format!("INSERT INTO \"t\" (\"a\",\"b\") VALUES {}", rows.join(", "));
         let statements = fit(&text).expect("fits");
         assert!(statements.len() > 1);
         let mut seen = Vec::new();
         for statement in &statements {
-            assert!(statement.sql.len() <= DEFAULT_STATEMENT_TARGET_BYTES, "{}", statement.sql.len());
+            assert!(
+                statement.sql.len() <= DEFAULT_STATEMENT_TARGET_BYTES,
+                "{}",
+                statement.sql.len()
+            );
             assert!(statement.params.is_empty() && statement.line == 7);
-            let body = statement.sql.strip_prefix("INSERT INTO \"t\" (\"a\",\"b\") VALUES ").expect("prefix");
-            seen.extend(body.split(',').filter(|part| part.starts_with('(')).map(str::to_string));
+            let body = statement
+                .sql
+                .strip_prefix("INSERT INTO \"t\" (\"a\",\"b\") VALUES ")
+                .expect("prefix");
+            seen.extend(
+                body.split(',')
+                    .filter(|part| part.starts_with('('))
+                    .map(str::to_string),
+            );
         }
-        assert_eq!(seen, rows.iter().map(|r| r.split(',').next().unwrap_or_default().to_string()).collect::<Vec<_>>());
+        assert_eq!(
+            seen,
+            rows.iter()
+                .map(|r| r.split(',').next().unwrap_or_default().to_string())
+                .collect::<Vec<_>>()
+        );
     }
 
     #[test]
@@ -442,20 +540,35 @@ mod tests {
         let blob: Vec<u8> = [0x00, 0xff].repeat(60_000);
         assert_eq!(
             statement.params,
-            [Param::Text(text_value.replace("''", "'")), Param::Blob(blob.clone()), Param::Blob(blob)]
+            [
+                Param::Text(text_value.replace("''", "'")),
+                Param::Blob(blob.clone()),
+                Param::Blob(blob)
+            ]
         );
     }
 
     #[test]
     fn rows_that_cannot_be_rewritten_are_refused() {
         let huge = "h".repeat(MAX_VALUE_BYTES + 1);
-        assert_eq!(fit(&format!("INSERT INTO t VALUES('{huge}')")), Err(FitError::ValueTooLarge { bytes: huge.len() }));
+        assert_eq!(
+            fit(&format!("INSERT INTO t VALUES('{huge}')")),
+            Err(FitError::ValueTooLarge { bytes: huge.len() })
+        );
         // Binding 100 of these 1,000-byte literals still leaves 101,000 bytes.
-        let many: Vec<String> = (0..201).map(|_| format!("'{}'", "m".repeat(1_000))).collect();
-        assert!(fit(&format!("INSERT INTO t VALUES({})", many.join(","))) == Err(FitError::TooManyParameters));
+        let many: Vec<String> = (0..201)
+            .map(|_| format!("'{}'", "m".repeat(1_000)))
+            .collect();
+        assert!(
+            fit(&format!("INSERT INTO t VALUES({})", many.join(",")))
+                == Err(FitError::TooManyParameters)
+        );
         let numbers = vec!["12345"; 20_000].join(",");
         assert!(matches!(
-            fit(&format!("INSERT INTO t VALUES({numbers}, '{}')", "s".repeat(10))),
+            fit(&format!(
+                "INSERT INTO t VALUES({numbers}, '{}')",
+                "s".repeat(10)
+            )),
             Err(FitError::StillTooLarge { .. })
         ));
     }

@@ -270,19 +270,30 @@ impl StatementReader {
         if !self.carry.is_empty() {
             return Err(ReadError::InvalidUtf8 { line: self.line });
         }
-        let open = |construct| Err(ReadError::Unterminated { construct, line: self.construct_line });
+        let open = |construct| {
+            Err(ReadError::Unterminated {
+                construct,
+                line: self.construct_line,
+            })
+        };
         match self.lex {
-            Lex::Quoted { close: b'\'', closing: false } => return open(Construct::StringLiteral),
-            Lex::Quoted { closing: false, .. } | Lex::Bracket => return open(Construct::QuotedIdentifier),
+            Lex::Quoted {
+                close: b'\'',
+                closing: false,
+            } => return open(Construct::StringLiteral),
+            Lex::Quoted { closing: false, .. } | Lex::Bracket => {
+                return open(Construct::QuotedIdentifier)
+            }
             Lex::BlockComment { .. } => return open(Construct::BlockComment),
             _ => {}
         }
         if !self.open {
             // A `-` or `/` pending between statements starts a statement.
             return match self.lex {
-                Lex::Dash | Lex::Slash => {
-                    Err(ReadError::Unterminated { construct: Construct::Statement, line: self.pending_line })
-                }
+                Lex::Dash | Lex::Slash => Err(ReadError::Unterminated {
+                    construct: Construct::Statement,
+                    line: self.pending_line,
+                }),
                 _ => Ok(()),
             };
         }
@@ -290,13 +301,22 @@ impl StatementReader {
             Phase::Trigger | Phase::Semi | Phase::End => Construct::TriggerBody,
             _ => Construct::Statement,
         };
-        Err(ReadError::Unterminated { construct, line: self.statement_line })
+        Err(ReadError::Unterminated {
+            construct,
+            line: self.statement_line,
+        })
     }
 
-    fn push_checked(&mut self, mut bytes: &[u8], out: &mut Vec<Statement>) -> Result<(), ReadError> {
+    fn push_checked(
+        &mut self,
+        mut bytes: &[u8],
+        out: &mut Vec<Statement>,
+    ) -> Result<(), ReadError> {
         // First complete a character cut off by the last piece.
         while !self.carry.is_empty() {
-            let Some((&first, rest)) = bytes.split_first() else { return Ok(()) };
+            let Some((&first, rest)) = bytes.split_first() else {
+                return Ok(());
+            };
             self.carry.push(first);
             bytes = rest;
             match std::str::from_utf8(&self.carry) {
@@ -304,7 +324,9 @@ impl StatementReader {
                     let character = std::mem::take(&mut self.carry);
                     self.lex_bytes(&character, out)?;
                 }
-                Err(error) if error.error_len().is_some() => return Err(ReadError::InvalidUtf8 { line: self.line }),
+                Err(error) if error.error_len().is_some() => {
+                    return Err(ReadError::InvalidUtf8 { line: self.line })
+                }
                 Err(_) => {}
             }
         }
@@ -340,7 +362,10 @@ impl StatementReader {
     /// Appends bytes to the open statement, within the size limit.
     fn keep(&mut self, bytes: &[u8]) -> Result<(), ReadError> {
         if self.buffer.len() + bytes.len() > MAX_STATEMENT_TEXT_BYTES {
-            return Err(ReadError::StatementTooLarge { line: self.statement_line, limit: MAX_STATEMENT_TEXT_BYTES });
+            return Err(ReadError::StatementTooLarge {
+                line: self.statement_line,
+                limit: MAX_STATEMENT_TEXT_BYTES,
+            });
         }
         self.buffer.extend_from_slice(bytes);
         Ok(())
@@ -353,11 +378,18 @@ impl StatementReader {
             self.open = false;
             let bytes = self.buffer.len();
             // The `;` is the last byte kept; the text stops before it.
-            let text_end = self.buffer[..bytes - 1].iter().rposition(|b| !b.is_ascii_whitespace()).map_or(0, |p| p + 1);
+            let text_end = self.buffer[..bytes - 1]
+                .iter()
+                .rposition(|b| !b.is_ascii_whitespace())
+                .map_or(0, |p| p + 1);
             self.buffer.truncate(text_end);
             let text = String::from_utf8(std::mem::take(&mut self.buffer))
                 .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-            out.push(Statement { text, line: self.statement_line, bytes });
+            out.push(Statement {
+                text,
+                line: self.statement_line,
+                bytes,
+            });
         }
     }
 
@@ -370,7 +402,9 @@ impl StatementReader {
 
     fn end_word(&mut self, out: &mut Vec<Statement>) {
         let word = &self.word[..self.word_len.min(KEYWORD_MAX)];
-        let is = |keyword: &str| self.word_len == keyword.len() && word.eq_ignore_ascii_case(keyword.as_bytes());
+        let is = |keyword: &str| {
+            self.word_len == keyword.len() && word.eq_ignore_ascii_case(keyword.as_bytes())
+        };
         let tok = if is("CREATE") {
             Tok::Create
         } else if is("TRIGGER") {
@@ -394,7 +428,11 @@ impl StatementReader {
         while i < bytes.len() {
             // Fast path: the body of a string or quoted identifier, where
             // most bytes of a dump are.
-            if let Lex::Quoted { close, closing: false } = self.lex {
+            if let Lex::Quoted {
+                close,
+                closing: false,
+            } = self.lex
+            {
                 let run = bytes[i..]
                     .iter()
                     .position(|&b| b == close || b == b'\n' || b == b'\r' || b == 0)
@@ -436,7 +474,10 @@ impl StatementReader {
                 if closing {
                     if byte == close {
                         // A doubled quote: still inside.
-                        self.lex = Lex::Quoted { close, closing: false };
+                        self.lex = Lex::Quoted {
+                            close,
+                            closing: false,
+                        };
                         return self.keep(&[byte]);
                     }
                     self.lex = Lex::Code;
@@ -444,7 +485,10 @@ impl StatementReader {
                     return self.code_byte(byte, out);
                 }
                 if byte == close {
-                    self.lex = Lex::Quoted { close, closing: true };
+                    self.lex = Lex::Quoted {
+                        close,
+                        closing: true,
+                    };
                 }
                 self.keep(&[byte])
             }
@@ -458,10 +502,22 @@ impl StatementReader {
                 self.keep(&[byte])
             }
             Lex::Dash | Lex::Slash => {
-                let (first, comment_byte) = if self.lex == Lex::Dash { (b'-', b'-') } else { (b'/', b'*') };
+                let (first, comment_byte) = if self.lex == Lex::Dash {
+                    (b'-', b'-')
+                } else {
+                    (b'/', b'*')
+                };
                 if byte == comment_byte {
-                    self.construct_line = if self.open { self.line } else { self.pending_line };
-                    self.lex = if first == b'-' { Lex::LineComment } else { Lex::BlockComment { star: false } };
+                    self.construct_line = if self.open {
+                        self.line
+                    } else {
+                        self.pending_line
+                    };
+                    self.lex = if first == b'-' {
+                        Lex::LineComment
+                    } else {
+                        Lex::BlockComment { star: false }
+                    };
                     if self.open {
                         self.keep(&[byte])?;
                     }
@@ -529,7 +585,10 @@ impl StatementReader {
             b';' => self.token(Tok::Semi, out),
             b'\'' | b'"' | b'`' => {
                 self.construct_line = line;
-                self.lex = Lex::Quoted { close: byte, closing: false };
+                self.lex = Lex::Quoted {
+                    close: byte,
+                    closing: false,
+                };
             }
             b'[' => {
                 self.construct_line = line;
@@ -564,7 +623,11 @@ mod tests {
     fn texts_and_lines(input: &str) -> Vec<(String, u64)> {
         let whole = read(input.as_bytes(), usize::MAX).expect("reads");
         for piece in [1, 2, 3, 7] {
-            assert_eq!(read(input.as_bytes(), piece).expect("reads in pieces"), whole, "pieces of {piece}");
+            assert_eq!(
+                read(input.as_bytes(), piece).expect("reads in pieces"),
+                whole,
+                "pieces of {piece}"
+            );
         }
         whole.into_iter().map(|s| (s.text, s.line)).collect()
     }
@@ -600,8 +663,12 @@ mod tests {
 
     #[test]
     fn crlf_and_lone_cr_each_end_one_line() {
-        let input = "SELECT 1;\r\nSELECT 2;\rSELECT 3;\nSELECT 'a\r\nb\rc\nd'; SELECT 4;\r\n\r\nSELECT 5;";
-        let lines: Vec<u64> = texts_and_lines(input).into_iter().map(|(_, line)| line).collect();
+        let input =
+            "SELECT 1;\r\nSELECT 2;\rSELECT 3;\nSELECT 'a\r\nb\rc\nd'; SELECT 4;\r\n\r\nSELECT 5;";
+        let lines: Vec<u64> = texts_and_lines(input)
+            .into_iter()
+            .map(|(_, line)| line)
+            .collect();
         assert_eq!(lines, [1, 2, 3, 4, 7, 9]);
     }
 
@@ -617,7 +684,10 @@ mod tests {
             texts_and_lines(&input),
             vec![
                 (trigger.to_string(), 1),
-                ("CREATE TEMP TRIGGER \"x\" BEFORE DELETE ON t BEGIN DELETE FROM u; end".into(), 5),
+                (
+                    "CREATE TEMP TRIGGER \"x\" BEFORE DELETE ON t BEGIN DELETE FROM u; end".into(),
+                    5
+                ),
                 ("SELECT 2".into(), 5),
             ]
         );
@@ -627,7 +697,10 @@ mod tests {
     fn create_without_trigger_ends_at_its_semicolon() {
         let input =
             "CREATE TABLE end(a); CREATE TEMP TABLE trigger(b); EXPLAIN CREATE TRIGGER x BEGIN SELECT 1; END; x;";
-        let texts: Vec<String> = texts_and_lines(input).into_iter().map(|(text, _)| text).collect();
+        let texts: Vec<String> = texts_and_lines(input)
+            .into_iter()
+            .map(|(text, _)| text)
+            .collect();
         assert_eq!(
             texts,
             [
@@ -642,7 +715,10 @@ mod tests {
     #[test]
     fn dashes_and_slashes_that_are_not_comments_start_statements() {
         let texts: Vec<(String, u64)> = texts_and_lines("-1;\n/2; -- c\n/* d */ 3 - -4 / 5;");
-        assert_eq!(texts, vec![("-1".into(), 1), ("/2".into(), 2), ("3 - -4 / 5".into(), 3)]);
+        assert_eq!(
+            texts,
+            vec![("-1".into(), 1), ("/2".into(), 2), ("3 - -4 / 5".into(), 3)]
+        );
     }
 
     #[test]
@@ -656,26 +732,53 @@ mod tests {
 
     #[test]
     fn invalid_utf8_names_its_line() {
-        assert_eq!(error(b"SELECT 1;\nSELECT '\xff';"), ReadError::InvalidUtf8 { line: 2 });
-        assert_eq!(error(b"SELECT 1;\n\n-- \xc3\x28\n"), ReadError::InvalidUtf8 { line: 3 });
+        assert_eq!(
+            error(b"SELECT 1;\nSELECT '\xff';"),
+            ReadError::InvalidUtf8 { line: 2 }
+        );
+        assert_eq!(
+            error(b"SELECT 1;\n\n-- \xc3\x28\n"),
+            ReadError::InvalidUtf8 { line: 3 }
+        );
         // A character cut off by the end of the input.
-        assert_eq!(error(b"SELECT 1;\n\xf0\x9f\x98"), ReadError::InvalidUtf8 { line: 2 });
+        assert_eq!(
+            error(b"SELECT 1;\n\xf0\x9f\x98"),
+            ReadError::InvalidUtf8 { line: 2 }
+        );
     }
 
     #[test]
     fn nul_bytes_are_refused() {
-        assert_eq!(error(b"SELECT 1;\nSELECT 'a\0b';"), ReadError::NulByte { line: 2 });
+        assert_eq!(
+            error(b"SELECT 1;\nSELECT 'a\0b';"),
+            ReadError::NulByte { line: 2 }
+        );
     }
 
     #[test]
     fn constructs_left_open_name_where_they_start() {
         let open = |construct, line| ReadError::Unterminated { construct, line };
-        assert_eq!(error(b"SELECT 1;\nSELECT 'abc;\n\n"), open(Construct::StringLiteral, 2));
-        assert_eq!(error(b"SELECT \"abc;"), open(Construct::QuotedIdentifier, 1));
+        assert_eq!(
+            error(b"SELECT 1;\nSELECT 'abc;\n\n"),
+            open(Construct::StringLiteral, 2)
+        );
+        assert_eq!(
+            error(b"SELECT \"abc;"),
+            open(Construct::QuotedIdentifier, 1)
+        );
         assert_eq!(error(b"SELECT `abc;"), open(Construct::QuotedIdentifier, 1));
-        assert_eq!(error(b"SELECT\n[abc;"), open(Construct::QuotedIdentifier, 2));
-        assert_eq!(error(b"SELECT 1;\n/* comment;\n"), open(Construct::BlockComment, 2));
-        assert_eq!(error(b"SELECT 1 /* comment;\n"), open(Construct::BlockComment, 1));
+        assert_eq!(
+            error(b"SELECT\n[abc;"),
+            open(Construct::QuotedIdentifier, 2)
+        );
+        assert_eq!(
+            error(b"SELECT 1;\n/* comment;\n"),
+            open(Construct::BlockComment, 2)
+        );
+        assert_eq!(
+            error(b"SELECT 1 /* comment;\n"),
+            open(Construct::BlockComment, 1)
+        );
         assert_eq!(
             error(b"SELECT 1;\nCREATE TRIGGER t AFTER INSERT ON x BEGIN\nSELECT 1;\n"),
             open(Construct::TriggerBody, 2)
@@ -684,16 +787,28 @@ mod tests {
             error(b"SELECT 1;\nCREATE TRIGGER t AFTER INSERT ON x BEGIN SELECT 1; END"),
             open(Construct::TriggerBody, 2)
         );
-        assert_eq!(error(b"SELECT 1;\n\nSELECT 2"), open(Construct::Statement, 3));
-        assert_eq!(error(b"SELECT 1;\nSELECT 'x'"), open(Construct::Statement, 2));
+        assert_eq!(
+            error(b"SELECT 1;\n\nSELECT 2"),
+            open(Construct::Statement, 3)
+        );
+        assert_eq!(
+            error(b"SELECT 1;\nSELECT 'x'"),
+            open(Construct::Statement, 2)
+        );
         assert_eq!(error(b"SELECT 1;\n  -"), open(Construct::Statement, 2));
         // Only LF ends a line comment, as in SQLite: not a lone CR.
         assert_eq!(
             texts_and_lines("SELECT 1 -- c\rSELECT 2;\nSELECT 3;\rSELECT 4;"),
-            vec![("SELECT 1 -- c\rSELECT 2;\nSELECT 3".into(), 1), ("SELECT 4".into(), 4)]
+            vec![
+                ("SELECT 1 -- c\rSELECT 2;\nSELECT 3".into(), 1),
+                ("SELECT 4".into(), 4)
+            ]
         );
         // A line comment may end the input without a newline.
-        assert_eq!(texts_and_lines("SELECT 1; -- the end, no newline"), vec![("SELECT 1".into(), 1)]);
+        assert_eq!(
+            texts_and_lines("SELECT 1; -- the end, no newline"),
+            vec![("SELECT 1".into(), 1)]
+        );
     }
 
     #[test]
@@ -701,7 +816,10 @@ mod tests {
         let mut input = b"SELECT 1;\n\nSELECT '".to_vec();
         input.resize(input.len() + MAX_STATEMENT_TEXT_BYTES, b'x');
         input.extend_from_slice(b"';");
-        let expected = ReadError::StatementTooLarge { line: 3, limit: MAX_STATEMENT_TEXT_BYTES };
+        let expected = ReadError::StatementTooLarge {
+            line: 3,
+            limit: MAX_STATEMENT_TEXT_BYTES,
+        };
         assert_eq!(read(&input, usize::MAX), Err(expected.clone()));
         assert_eq!(read(&input, 65_536), Err(expected));
 
@@ -721,15 +839,25 @@ mod tests {
     fn the_reader_stays_failed_after_an_error() {
         let mut reader = StatementReader::new();
         let mut out = Vec::new();
-        assert_eq!(reader.push(b"SELECT '\xff';", &mut out), Err(ReadError::InvalidUtf8 { line: 1 }));
-        assert_eq!(reader.push(b"SELECT 1;", &mut out), Err(ReadError::InvalidUtf8 { line: 1 }));
+        assert_eq!(
+            reader.push(b"SELECT '\xff';", &mut out),
+            Err(ReadError::InvalidUtf8 { line: 1 })
+        );
+        assert_eq!(
+            reader.push(b"SELECT 1;", &mut out),
+            Err(ReadError::InvalidUtf8 { line: 1 })
+        );
         assert!(out.is_empty());
         assert_eq!(reader.finish(), Err(ReadError::InvalidUtf8 { line: 1 }));
     }
 
     #[test]
     fn errors_read_as_instructions() {
-        let message = ReadError::Unterminated { construct: Construct::TriggerBody, line: 12 }.to_string();
+        let message = ReadError::Unterminated {
+            construct: Construct::TriggerBody,
+            line: 12,
+        }
+        .to_string();
         assert_eq!(
             message,
             "line 12: the BEGIN ... END body of a CREATE TRIGGER that starts here is never closed; the dump is truncated or malformed"

@@ -74,12 +74,18 @@ pub const SEQUENCE_TABLE: &str = "sqlite_sequence";
 const TERMINATOR_BYTES: usize = 2;
 
 /// The names of the schema table, which D1 does not let anyone write.
-const SCHEMA_TABLES: [&str; 4] = ["sqlite_schema", "sqlite_master", "sqlite_temp_schema", "sqlite_temp_master"];
+const SCHEMA_TABLES: [&str; 4] = [
+    "sqlite_schema",
+    "sqlite_master",
+    "sqlite_temp_schema",
+    "sqlite_temp_master",
+];
 
 /// Bare words allowed in a value: NULL and what the dump writers' value
 /// expressions use (functions and CAST's type names).
-const VALUE_WORDS: [&str; 11] =
-    ["NULL", "CAST", "AS", "CHAR", "REPLACE", "TEXT", "BLOB", "INTEGER", "INT", "REAL", "NUMERIC"];
+const VALUE_WORDS: [&str; 11] = [
+    "NULL", "CAST", "AS", "CHAR", "REPLACE", "TEXT", "BLOB", "INTEGER", "INT", "REAL", "NUMERIC",
+];
 
 /// Keywords that name a kind of statement, as rejections show it.
 const KIND_WORDS: [&str; 42] = [
@@ -175,7 +181,10 @@ pub enum StatementKind {
 impl StatementKind {
     /// Whether the import leaves this statement out (the planner drops it).
     pub fn is_skipped(self) -> bool {
-        matches!(self, Self::DeferForeignKeys | Self::ForeignKeys | Self::Begin | Self::Commit)
+        matches!(
+            self,
+            Self::DeferForeignKeys | Self::ForeignKeys | Self::Begin | Self::Commit
+        )
     }
 }
 
@@ -250,7 +259,9 @@ pub enum RejectReason {
     ConflictClause,
 
     /// INSERT from a SELECT, or `DEFAULT VALUES`.
-    #[error("a dump's INSERTs carry their rows as VALUES; INSERT ... SELECT copies data from elsewhere")]
+    #[error(
+        "a dump's INSERTs carry their rows as VALUES; INSERT ... SELECT copies data from elsewhere"
+    )]
     NotValues,
 
     /// A value that is not a literal (a column, a subquery, a function
@@ -430,10 +441,17 @@ impl Validator {
         let result = self.classify(&statement.text, line);
         // After a rejection, no UPDATE may continue what came before it.
         self.previous = Previous::Other;
-        let (kind, statements, previous) =
-            result.map_err(|(kind_found, reason)| Rejection { line, kind_found, reason })?;
+        let (kind, statements, previous) = result.map_err(|(kind_found, reason)| Rejection {
+            line,
+            kind_found,
+            reason,
+        })?;
         self.previous = previous;
-        Ok(Validated { kind, line, statements })
+        Ok(Validated {
+            kind,
+            line,
+            statements,
+        })
     }
 
     /// The summary of every statement checked.
@@ -458,7 +476,11 @@ impl Validator {
                         }
                     },
                 };
-                TableSummary { name: table.name.clone(), kind: table.kind, rows }
+                TableSummary {
+                    name: table.name.clone(),
+                    kind: table.kind,
+                    rows,
+                }
             })
             .collect();
         RestoreSummary {
@@ -474,31 +496,57 @@ impl Validator {
     }
 
     fn table(&self, name: &str) -> Option<&TableEntry> {
-        self.by_name.get(&name.to_ascii_lowercase()).map(|&i| &self.tables[i])
+        self.by_name
+            .get(&name.to_ascii_lowercase())
+            .map(|&i| &self.tables[i])
     }
 
     /// The kind, the statements to run, and what the next statement may follow.
-    fn classify(&mut self, sql: &str, line: u64) -> Result<(StatementKind, Vec<PlannedStatement>, Previous), Reject> {
+    fn classify(
+        &mut self,
+        sql: &str,
+        line: u64,
+    ) -> Result<(StatementKind, Vec<PlannedStatement>, Previous), Reject> {
         let mut tokens = Tokens::new(sql);
         let Some(first) = tokens.next() else {
-            return reject("an empty statement", RejectReason::Malformed("it holds only comments".into()));
+            return reject(
+                "an empty statement",
+                RejectReason::Malformed("it holds only comments".into()),
+            );
         };
         let keyword = first.text.to_ascii_uppercase();
-        let as_is = || vec![PlannedStatement { sql: sql.to_string(), params: Vec::new(), line }];
+        let as_is = || {
+            vec![PlannedStatement {
+                sql: sql.to_string(),
+                params: Vec::new(),
+                line,
+            }]
+        };
         if first.kind != TokenKind::Word {
-            return reject(describe(sql), RejectReason::Forbidden("it is not a statement a SQL dump contains"));
+            return reject(
+                describe(sql),
+                RejectReason::Forbidden("it is not a statement a SQL dump contains"),
+            );
         }
         if sql.len() >= MAX_STATEMENT_BYTES && keyword != "INSERT" {
             return reject(describe(sql), RejectReason::TooLarge { bytes: sql.len() });
         }
         let simple = |kind: StatementKind| {
-            let statements = if kind.is_skipped() { Vec::new() } else { as_is() };
+            let statements = if kind.is_skipped() {
+                Vec::new()
+            } else {
+                as_is()
+            };
             Ok((kind, statements, Previous::Other))
         };
         match keyword.as_str() {
             "PRAGMA" => simple(pragma(&mut tokens)?),
             "BEGIN" => {
-                transaction_tail(&mut tokens, &["DEFERRED", "IMMEDIATE", "EXCLUSIVE"], "BEGIN")?;
+                transaction_tail(
+                    &mut tokens,
+                    &["DEFERRED", "IMMEDIATE", "EXCLUSIVE"],
+                    "BEGIN",
+                )?;
                 simple(StatementKind::Begin)
             }
             "COMMIT" | "END" => {
@@ -517,7 +565,10 @@ impl Validator {
             "DELETE" => {
                 let kind = describe(sql);
                 let sequence = tokens.next().is_some_and(|t| t.is_word("FROM"))
-                    && tokens.next().and_then(|t| t.name()).is_some_and(|n| n.eq_ignore_ascii_case(SEQUENCE_TABLE))
+                    && tokens
+                        .next()
+                        .and_then(|t| t.name())
+                        .is_some_and(|n| n.eq_ignore_ascii_case(SEQUENCE_TABLE))
                     && tokens.next().is_none();
                 if !sequence {
                     return reject(
@@ -529,7 +580,10 @@ impl Validator {
                 }
                 simple(StatementKind::DeleteSequence)
             }
-            _ => reject(describe(sql), RejectReason::Forbidden(forbidden_reason(&keyword))),
+            _ => reject(
+                describe(sql),
+                RejectReason::Forbidden(forbidden_reason(&keyword)),
+            ),
         }
     }
 
@@ -547,7 +601,10 @@ impl Validator {
         if virtual_table {
             what = tokens.next_word();
             if what != "TABLE" {
-                return reject(kind_found, malformed("CREATE VIRTUAL must be followed by TABLE"));
+                return reject(
+                    kind_found,
+                    malformed("CREATE VIRTUAL must be followed by TABLE"),
+                );
             }
         }
         let kind = match what.as_str() {
@@ -556,7 +613,12 @@ impl Validator {
             "INDEX" => StatementKind::CreateIndex,
             "VIEW" if !unique => StatementKind::CreateView,
             "TRIGGER" if !unique => StatementKind::CreateTrigger,
-            _ => return reject(kind_found, RejectReason::Forbidden("it is not a statement a SQL dump contains")),
+            _ => {
+                return reject(
+                    kind_found,
+                    RejectReason::Forbidden("it is not a statement a SQL dump contains"),
+                )
+            }
         };
         if tokens.peek().is_some_and(|t| t.is_word("IF")) {
             let words = [tokens.next_word(), tokens.next_word(), tokens.next_word()];
@@ -601,11 +663,23 @@ impl Validator {
         Ok(kind)
     }
 
-    fn add_table(&mut self, name: String, kind: TableKind, external_content: Option<String>, sql: &str) {
+    fn add_table(
+        &mut self,
+        name: String,
+        kind: TableKind,
+        external_content: Option<String>,
+        sql: &str,
+    ) {
         self.table_hash.update(sql.as_bytes());
         self.table_hash.update(b";\n");
-        self.by_name.insert(name.to_ascii_lowercase(), self.tables.len());
-        self.tables.push(TableEntry { name, kind, rows: 0, external_content });
+        self.by_name
+            .insert(name.to_ascii_lowercase(), self.tables.len());
+        self.tables.push(TableEntry {
+            name,
+            kind,
+            rows: 0,
+            external_content,
+        });
     }
 
     fn insert(
@@ -644,12 +718,22 @@ impl Validator {
             loop {
                 match tokens.next().and_then(|t| t.name()) {
                     Some(name) => columns.push(name.into_owned()),
-                    None => return reject(kind_found, malformed("expected a column name in the column list")),
+                    None => {
+                        return reject(
+                            kind_found,
+                            malformed("expected a column name in the column list"),
+                        )
+                    }
                 }
                 match tokens.next() {
                     Some(t) if t.is_punct(',') => {}
                     Some(t) if t.is_punct(')') => break,
-                    _ => return reject(kind_found, malformed("expected ',' or ')' in the column list")),
+                    _ => {
+                        return reject(
+                            kind_found,
+                            malformed("expected ',' or ')' in the column list"),
+                        )
+                    }
                 }
             }
         }
@@ -661,18 +745,32 @@ impl Validator {
                     RejectReason::NotValues,
                 )
             }
-            _ => return reject(kind_found, malformed("expected VALUES after the table name and column list")),
+            _ => {
+                return reject(
+                    kind_found,
+                    malformed("expected VALUES after the table name and column list"),
+                )
+            }
         }
         let shape = values(sql, tokens, &kind_found)?;
-        let statements = fit_insert(sql, &shape, line).map_err(|error| too_large(&kind_found, sql, error))?;
+        let statements =
+            fit_insert(sql, &shape, line).map_err(|error| too_large(&kind_found, sql, error))?;
 
         if fts5 && columns.iter().any(|c| c.eq_ignore_ascii_case(&table)) {
             // An FTS5 command, written as an INSERT into the table's own column.
             let command = Lexer::new(&sql[shape.tuples.first().map_or(0..0, Clone::clone)])
                 .find_map(|t| t.string_value())
                 .unwrap_or_default();
-            if columns.len() != 1 || shape.tuples.len() != 1 || !command.eq_ignore_ascii_case(FTS5_REBUILD) {
-                return reject(kind_found, RejectReason::Fts5Command { command: command.into_owned() });
+            if columns.len() != 1
+                || shape.tuples.len() != 1
+                || !command.eq_ignore_ascii_case(FTS5_REBUILD)
+            {
+                return reject(
+                    kind_found,
+                    RejectReason::Fts5Command {
+                        command: command.into_owned(),
+                    },
+                );
             }
             return Ok((StatementKind::Fts5Rebuild, statements, Previous::Other));
         }
@@ -683,7 +781,11 @@ impl Validator {
         if let Some(&i) = self.by_name.get(&lower) {
             self.tables[i].rows += rows;
         }
-        let previous = if rows == 1 { Previous::RowOf(lower) } else { Previous::Other };
+        let previous = if rows == 1 {
+            Previous::RowOf(lower)
+        } else {
+            Previous::Other
+        };
         Ok((StatementKind::Insert, statements, previous))
     }
 
@@ -710,7 +812,9 @@ impl Validator {
             return reject(kind_found, RejectReason::UpdateForm);
         };
         for assignment in split_top_level(&rest[..where_at], |t| t.is_punct(',')) {
-            let [column, equals, value @ ..] = assignment else { return reject(kind_found, RejectReason::UpdateForm) };
+            let [column, equals, value @ ..] = assignment else {
+                return reject(kind_found, RejectReason::UpdateForm);
+            };
             let Some(column) = column_name(column).filter(|_| equals.is_punct('=')) else {
                 return reject(kind_found, RejectReason::UpdateForm);
             };
@@ -760,7 +864,9 @@ struct Tokens<'a> {
 
 impl<'a> Tokens<'a> {
     fn new(sql: &'a str) -> Self {
-        Self { lexer: Lexer::new(sql).peekable() }
+        Self {
+            lexer: Lexer::new(sql).peekable(),
+        }
     }
 
     fn peek(&mut self) -> Option<&Token<'a>> {
@@ -789,7 +895,13 @@ fn malformed(detail: &str) -> RejectReason {
 }
 
 fn too_large(kind_found: &str, sql: &str, error: FitError) -> Reject {
-    (kind_found.to_string(), RejectReason::CannotFit { bytes: sql.len(), error })
+    (
+        kind_found.to_string(),
+        RejectReason::CannotFit {
+            bytes: sql.len(),
+            error,
+        },
+    )
 }
 
 /// The statement's leading keywords, uppercase (`DROP TABLE`, `INSERT OR
@@ -832,7 +944,8 @@ fn forbidden_reason(keyword: &str) -> &'static str {
 
 /// Whether `name` starts with `prefix`, ASCII case-insensitively.
 fn has_prefix(name: &str, prefix: &str) -> bool {
-    name.get(..prefix.len()).is_some_and(|start| start.eq_ignore_ascii_case(prefix))
+    name.get(..prefix.len())
+        .is_some_and(|start| start.eq_ignore_ascii_case(prefix))
 }
 
 /// Whether a table of this name is internal to SQLite or D1.
@@ -860,13 +973,21 @@ fn qualified_name(tokens: &mut Tokens, kind_found: &str) -> Result<String, Rejec
     }
     tokens.next();
     let Some(object) = tokens.next().and_then(|t| t.name()) else {
-        return reject(kind_found, malformed("expected a name after the schema name"));
+        return reject(
+            kind_found,
+            malformed("expected a name after the schema name"),
+        );
     };
     if name.eq_ignore_ascii_case("temp") {
         return reject(kind_found, RejectReason::Temporary);
     }
     if !name.eq_ignore_ascii_case("main") {
-        return reject(kind_found, RejectReason::OtherSchema { schema: name.into_owned() });
+        return reject(
+            kind_found,
+            RejectReason::OtherSchema {
+                schema: name.into_owned(),
+            },
+        );
     }
     Ok(object.into_owned())
 }
@@ -874,7 +995,10 @@ fn qualified_name(tokens: &mut Tokens, kind_found: &str) -> Result<String, Rejec
 /// `PRAGMA name [= value | (value)]`: only the foreign key pragmas.
 fn pragma(tokens: &mut Tokens) -> Result<StatementKind, Reject> {
     let name_token = tokens.next();
-    let name = name_token.and_then(|t| t.name()).map(|n| n.to_ascii_lowercase()).unwrap_or_default();
+    let name = name_token
+        .and_then(|t| t.name())
+        .map(|n| n.to_ascii_lowercase())
+        .unwrap_or_default();
     let kind_found = format!("PRAGMA {name}");
     if tokens.peek().is_some_and(|t| t.is_punct('.')) {
         let schema = name.clone();
@@ -882,12 +1006,17 @@ fn pragma(tokens: &mut Tokens) -> Result<StatementKind, Reject> {
         let qualified = tokens.next().and_then(|t| t.name()).unwrap_or_default();
         return reject(
             format!("PRAGMA {schema}.{qualified}"),
-            RejectReason::Pragma { name: format!("{schema}.{qualified}") },
+            RejectReason::Pragma {
+                name: format!("{schema}.{qualified}"),
+            },
         );
     }
     let (kind, allowed): (StatementKind, &[&str]) = match name.as_str() {
         "defer_foreign_keys" => (StatementKind::DeferForeignKeys, &["on", "true", "yes", "1"]),
-        "foreign_keys" => (StatementKind::ForeignKeys, &["on", "off", "true", "false", "yes", "no", "1", "0"]),
+        "foreign_keys" => (
+            StatementKind::ForeignKeys,
+            &["on", "off", "true", "false", "yes", "no", "1", "0"],
+        ),
         "writable_schema" => return reject(kind_found, RejectReason::WritableSchema),
         _ => return reject(kind_found, RejectReason::Pragma { name }),
     };
@@ -898,7 +1027,12 @@ fn pragma(tokens: &mut Tokens) -> Result<StatementKind, Reject> {
         _ => None,
     };
     let text = value
-        .filter(|v| matches!(v.kind, TokenKind::Word | TokenKind::Number | TokenKind::Str | TokenKind::Quoted))
+        .filter(|v| {
+            matches!(
+                v.kind,
+                TokenKind::Word | TokenKind::Number | TokenKind::Str | TokenKind::Quoted
+            )
+        })
         .and_then(|v| v.name().or(Some(Cow::Borrowed(v.text))))
         .map(|v| v.to_ascii_lowercase());
     match text {
@@ -912,7 +1046,10 @@ fn pragma(tokens: &mut Tokens) -> Result<StatementKind, Reject> {
 
 /// The rest of `BEGIN [DEFERRED|...] [TRANSACTION]` or `COMMIT|END [TRANSACTION]`.
 fn transaction_tail(tokens: &mut Tokens, modes: &[&str], keyword: &str) -> Result<(), Reject> {
-    if tokens.peek().is_some_and(|t| modes.iter().any(|m| t.is_word(m))) {
+    if tokens
+        .peek()
+        .is_some_and(|t| modes.iter().any(|m| t.is_word(m)))
+    {
         tokens.next();
     }
     if tokens.peek().is_some_and(|t| t.is_word("TRANSACTION")) {
@@ -920,7 +1057,10 @@ fn transaction_tail(tokens: &mut Tokens, modes: &[&str], keyword: &str) -> Resul
     }
     match tokens.next() {
         None => Ok(()),
-        Some(_) => reject(keyword, malformed("named transactions are not part of a dump")),
+        Some(_) => reject(
+            keyword,
+            malformed("named transactions are not part of a dump"),
+        ),
     }
 }
 
@@ -928,14 +1068,12 @@ fn transaction_tail(tokens: &mut Tokens, modes: &[&str], keyword: &str) -> Resul
 fn table_kind(tokens: &mut Tokens, kind_found: &str) -> Result<TableKind, Reject> {
     match tokens.next() {
         Some(t) if t.is_punct('(') => {}
-        Some(t) if t.is_word("AS") => {
-            return reject(
-                "CREATE TABLE ... AS SELECT",
-                RejectReason::Forbidden(
-                    "CREATE TABLE ... AS SELECT copies from other tables; a dump declares every column",
-                ),
-            )
-        }
+        Some(t) if t.is_word("AS") => return reject(
+            "CREATE TABLE ... AS SELECT",
+            RejectReason::Forbidden(
+                "CREATE TABLE ... AS SELECT copies from other tables; a dump declares every column",
+            ),
+        ),
         _ => return reject(kind_found, malformed("expected the column list")),
     }
     let mut depth = 1usize;
@@ -953,7 +1091,11 @@ fn table_kind(tokens: &mut Tokens, kind_found: &str) -> Result<TableKind, Reject
     let without_rowid = split_top_level(&options, |t| t.is_punct(','))
         .iter()
         .any(|o| matches!(o, [a, b] if a.is_word("WITHOUT") && b.is_word("ROWID")));
-    Ok(if without_rowid { TableKind::WithoutRowid } else { TableKind::Table })
+    Ok(if without_rowid {
+        TableKind::WithoutRowid
+    } else {
+        TableKind::Table
+    })
 }
 
 /// After `CREATE VIRTUAL TABLE name`: `USING fts5(...)`; returns the
@@ -962,7 +1104,11 @@ fn fts5_content(tokens: &mut Tokens, kind_found: &str) -> Result<Option<String>,
     if !tokens.next().is_some_and(|t| t.is_word("USING")) {
         return reject(kind_found, malformed("expected USING after the table name"));
     }
-    let module = tokens.next().and_then(|t| t.name()).unwrap_or_default().into_owned();
+    let module = tokens
+        .next()
+        .and_then(|t| t.name())
+        .unwrap_or_default()
+        .into_owned();
     if !module.eq_ignore_ascii_case("fts5") {
         return reject(kind_found, RejectReason::VirtualModule { module });
     }
@@ -993,22 +1139,36 @@ fn trigger_tables(tokens: &mut Tokens, kind_found: &str) -> Result<(), Reject> {
         if token.is_word("BEGIN") {
             in_body = true;
         } else if (token.is_word("ON") && !in_body)
-            || (in_body && (token.is_word("INTO") || (token.is_word("FROM") && i > 0 && all[i - 1].is_word("DELETE"))))
+            || (in_body
+                && (token.is_word("INTO")
+                    || (token.is_word("FROM") && i > 0 && all[i - 1].is_word("DELETE"))))
         {
             targets.extend(next_name(0));
         } else if in_body && token.is_word("UPDATE") {
-            let skip = if all.get(i + 1).is_some_and(|t| t.is_word("OR")) { 2 } else { 0 };
+            let skip = if all.get(i + 1).is_some_and(|t| t.is_word("OR")) {
+                2
+            } else {
+                0
+            };
             targets.extend(next_name(skip));
         }
     }
     match targets.into_iter().find(|t| is_internal(t)) {
-        Some(table) => reject(kind_found, RejectReason::InternalTable { table: table.into_owned() }),
+        Some(table) => reject(
+            kind_found,
+            RejectReason::InternalTable {
+                table: table.into_owned(),
+            },
+        ),
         None => Ok(()),
     }
 }
 
 /// Splits tokens at the separators that are outside parentheses.
-fn split_top_level<'t, 'a>(tokens: &'t [Token<'a>], separator: impl Fn(&Token) -> bool) -> Vec<&'t [Token<'a>]> {
+fn split_top_level<'t, 'a>(
+    tokens: &'t [Token<'a>],
+    separator: impl Fn(&Token) -> bool,
+) -> Vec<&'t [Token<'a>]> {
     let mut parts = Vec::new();
     let mut depth = 0usize;
     let mut start = 0;
@@ -1059,7 +1219,12 @@ fn values(sql: &str, tokens: &mut Tokens, kind_found: &str) -> Result<InsertShap
     loop {
         let open = match tokens.next() {
             Some(t) if t.is_punct('(') => t,
-            _ => return reject(kind_found, malformed("expected '(' to open a row of VALUES")),
+            _ => {
+                return reject(
+                    kind_found,
+                    malformed("expected '(' to open a row of VALUES"),
+                )
+            }
         };
         if tuples.is_empty() {
             prefix_end = open.start;
@@ -1078,7 +1243,9 @@ fn values(sql: &str, tokens: &mut Tokens, kind_found: &str) -> Result<InsertShap
             }
             check_value_token(&token, kind_found)?;
         }
-        let Some(end) = close else { return reject(kind_found, malformed("a row of VALUES is not closed")) };
+        let Some(end) = close else {
+            return reject(kind_found, malformed("a row of VALUES is not closed"));
+        };
         tuples.push(open.start..end);
         match tokens.next() {
             None => return Ok(InsertShape { prefix_end, tuples }),
@@ -1088,7 +1255,10 @@ fn values(sql: &str, tokens: &mut Tokens, kind_found: &str) -> Result<InsertShap
             }
             Some(t) => {
                 let found: String = t.text.chars().take(40).collect();
-                return reject(kind_found, malformed(&format!("unexpected `{found}` after a row of VALUES")));
+                return reject(
+                    kind_found,
+                    malformed(&format!("unexpected `{found}` after a row of VALUES")),
+                );
             }
         }
     }
@@ -1097,8 +1267,12 @@ fn values(sql: &str, tokens: &mut Tokens, kind_found: &str) -> Result<InsertShap
 impl fmt::Display for StatementKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            Self::DeferForeignKeys => "PRAGMA defer_foreign_keys (skipped: every batch starts with its own)",
-            Self::ForeignKeys => "PRAGMA foreign_keys (skipped: D1 ignores it; the import defers foreign keys)",
+            Self::DeferForeignKeys => {
+                "PRAGMA defer_foreign_keys (skipped: every batch starts with its own)"
+            }
+            Self::ForeignKeys => {
+                "PRAGMA foreign_keys (skipped: D1 ignores it; the import defers foreign keys)"
+            }
             Self::Begin => "BEGIN (skipped: every batch is a transaction)",
             Self::Commit => "COMMIT (skipped: every batch is a transaction)",
             Self::CreateTable => "CREATE TABLE",
@@ -1120,19 +1294,30 @@ mod tests {
     use super::*;
 
     fn statement(text: &str, line: u64) -> Statement {
-        Statement { text: text.into(), line, bytes: text.len() + 1 }
+        Statement {
+            text: text.into(),
+            line,
+            bytes: text.len() + 1,
+        }
     }
 
     /// Validates `texts` in order (statement i on line i + 1).
     fn validate(texts: &[&str]) -> (Validator, Vec<Result<Validated, Rejection>>) {
         let mut validator = Validator::new();
-        let results = texts.iter().zip(1..).map(|(text, line)| validator.check(&statement(text, line))).collect();
+        let results = texts
+            .iter()
+            .zip(1..)
+            .map(|(text, line)| validator.check(&statement(text, line)))
+            .collect();
         (validator, results)
     }
 
     fn kinds(texts: &[&str]) -> Vec<StatementKind> {
         let (_, results) = validate(texts);
-        results.into_iter().map(|r| r.unwrap_or_else(|e| panic!("{e}")).kind).collect()
+        results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|e| panic!("{e}")).kind)
+            .collect()
     }
 
     fn rejection(texts: &[&str]) -> Rejection {
@@ -1192,12 +1377,20 @@ mod tests {
 
     #[test]
     fn skipped_kinds_run_nothing_and_others_run_as_written() {
-        let (_, results) = validate(&["BEGIN", "PRAGMA defer_foreign_keys = true", "CREATE TABLE t(a)"]);
+        let (_, results) = validate(&[
+            "BEGIN",
+            "PRAGMA defer_foreign_keys = true",
+            "CREATE TABLE t(a)",
+        ]);
         let results: Vec<Validated> = results.into_iter().map(|r| r.expect("allowed")).collect();
         assert!(results[0].statements.is_empty() && results[1].statements.is_empty());
         assert_eq!(
             results[2].statements,
-            [PlannedStatement { sql: "CREATE TABLE t(a)".into(), params: vec![], line: 3 }]
+            [PlannedStatement {
+                sql: "CREATE TABLE t(a)".into(),
+                params: vec![],
+                line: 3
+            }]
         );
     }
 
@@ -1222,8 +1415,11 @@ mod tests {
         ]);
         assert!(results.iter().all(Result::is_ok), "{results:?}");
         let summary = validator.finish();
-        let tables: Vec<(&str, TableKind, u64)> =
-            summary.tables.iter().map(|t| (t.name.as_str(), t.kind, t.rows)).collect();
+        let tables: Vec<(&str, TableKind, u64)> = summary
+            .tables
+            .iter()
+            .map(|t| (t.name.as_str(), t.kind, t.rows))
+            .collect();
         assert_eq!(
             tables,
             [
@@ -1242,28 +1438,56 @@ mod tests {
         assert_eq!(summary.statements, 15);
         assert_eq!(
             summary.largest_statement_bytes,
-            "CREATE VIRTUAL TABLE ext USING fts5(body, content='Content', content_rowid='id')".len() + 2
+            "CREATE VIRTUAL TABLE ext USING fts5(body, content='Content', content_rowid='id')"
+                .len()
+                + 2
         );
     }
 
     #[test]
     fn the_schema_hash_is_the_dumps() {
         let schema = [
-            ("table", "t", "t", "CREATE TABLE t(id INTEGER PRIMARY KEY, v)"),
+            (
+                "table",
+                "t",
+                "t",
+                "CREATE TABLE t(id INTEGER PRIMARY KEY, v)",
+            ),
             ("index", "t_v", "t", "CREATE INDEX t_v ON t(v)"),
-            ("table", "u", "u", "CREATE TABLE u(a TEXT PRIMARY KEY) WITHOUT ROWID"),
+            (
+                "table",
+                "u",
+                "u",
+                "CREATE TABLE u(a TEXT PRIMARY KEY) WITHOUT ROWID",
+            ),
             ("view", "w", "w", "CREATE VIEW w AS SELECT * FROM t"),
-            ("trigger", "tr", "t", "CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT 1; END"),
+            (
+                "trigger",
+                "tr",
+                "t",
+                "CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT 1; END",
+            ),
         ];
         let rows = schema
             .iter()
             .map(|(k, n, t, s)| {
-                vec![Some(k.to_string()), Some(n.to_string()), Some(t.to_string()), Some(s.to_string())]
+                vec![
+                    Some(k.to_string()),
+                    Some(n.to_string()),
+                    Some(t.to_string()),
+                    Some(s.to_string()),
+                ]
             })
             .collect();
         let expected = crate::dump::schema_sha256(rows).expect("hash");
         // In dump order: the tables first, then the other objects.
-        let (validator, results) = validate(&[schema[0].3, schema[2].3, schema[1].3, schema[3].3, schema[4].3]);
+        let (validator, results) = validate(&[
+            schema[0].3,
+            schema[2].3,
+            schema[1].3,
+            schema[3].3,
+            schema[4].3,
+        ]);
         assert!(results.iter().all(Result::is_ok));
         assert_eq!(validator.finish().schema_sha256, expected);
     }
@@ -1274,13 +1498,27 @@ mod tests {
         let update = "UPDATE \"t\" SET \"v\" = \"v\" || 'x' WHERE \"id\" = 1";
         let out_of_place = RejectReason::UpdateOutOfPlace { table: "t".into() };
         assert_eq!(rejection(&[create, update]).reason, out_of_place);
-        assert_eq!(rejection(&[create, "INSERT INTO t VALUES(1,''),(2,'')", update]).reason, out_of_place);
         assert_eq!(
-            rejection(&[create, "CREATE TABLE u(a)", "INSERT INTO u VALUES(1)", update]).reason,
+            rejection(&[create, "INSERT INTO t VALUES(1,''),(2,'')", update]).reason,
+            out_of_place
+        );
+        assert_eq!(
+            rejection(&[
+                create,
+                "CREATE TABLE u(a)",
+                "INSERT INTO u VALUES(1)",
+                update
+            ])
+            .reason,
             out_of_place,
             "after a row of another table"
         );
-        let rejected = rejection(&[create, "INSERT INTO t VALUES(1,'')", "CREATE INDEX i ON t(v)", update]);
+        let rejected = rejection(&[
+            create,
+            "INSERT INTO t VALUES(1,'')",
+            "CREATE INDEX i ON t(v)",
+            update,
+        ]);
         assert_eq!((rejected.line, rejected.reason), (4, out_of_place));
         // The forms the dump writes, one after another.
         assert!(kinds(&[
@@ -1299,7 +1537,10 @@ mod tests {
 
     #[test]
     fn other_updates_are_refused() {
-        let prefix = ["CREATE TABLE t(id INTEGER PRIMARY KEY, v, w)", "INSERT INTO t VALUES(1,'',2)"];
+        let prefix = [
+            "CREATE TABLE t(id INTEGER PRIMARY KEY, v, w)",
+            "INSERT INTO t VALUES(1,'',2)",
+        ];
         for update in [
             "UPDATE t SET v = w WHERE id = 1",
             "UPDATE t SET v = v || w WHERE id = 1",
@@ -1337,7 +1578,13 @@ mod tests {
             ("VALUES(1 < 2, 2)", "<"),
         ] {
             let rejected = rejection(&[create, &format!("INSERT INTO t {values}")]);
-            assert_eq!(rejected.reason, RejectReason::NotLiteral { found: found.into() }, "{values}");
+            assert_eq!(
+                rejected.reason,
+                RejectReason::NotLiteral {
+                    found: found.into()
+                },
+                "{values}"
+            );
         }
         assert_eq!(
             kinds(&[
@@ -1350,28 +1597,57 @@ mod tests {
 
     #[test]
     fn inserts_need_a_table_of_the_dump_and_plain_values() {
-        assert_eq!(rejection(&["INSERT INTO t VALUES(1)"]).reason, RejectReason::UnknownTable { table: "t".into() });
+        assert_eq!(
+            rejection(&["INSERT INTO t VALUES(1)"]).reason,
+            RejectReason::UnknownTable { table: "t".into() }
+        );
         assert_eq!(
             rejection(&["CREATE VIEW t AS SELECT 1", "INSERT INTO t VALUES(1)"]).reason,
             RejectReason::UnknownTable { table: "t".into() }
         );
         let create = "CREATE TABLE t(a)";
-        assert_eq!(rejection(&[create, "INSERT INTO t SELECT 1"]).reason, RejectReason::NotValues);
-        assert_eq!(rejection(&[create, "INSERT INTO t DEFAULT VALUES"]).reason, RejectReason::NotValues);
+        assert_eq!(
+            rejection(&[create, "INSERT INTO t SELECT 1"]).reason,
+            RejectReason::NotValues
+        );
+        assert_eq!(
+            rejection(&[create, "INSERT INTO t DEFAULT VALUES"]).reason,
+            RejectReason::NotValues
+        );
         assert_eq!(
             rejection(&[create, "INSERT INTO t VALUES(1) ON CONFLICT DO NOTHING"]).reason,
             RejectReason::ConflictClause
         );
-        assert_eq!(rejection(&[create, "INSERT INTO t VALUES(1) RETURNING a"]).reason, RejectReason::ConflictClause);
-        assert_eq!(rejection(&[create, "INSERT OR IGNORE INTO t VALUES(1)"]).kind_found, "INSERT OR IGNORE INTO");
-        assert_eq!(rejection(&[create, "REPLACE INTO t VALUES(1)"]).reason, RejectReason::ConflictClause);
-        assert!(matches!(rejection(&[create, "INSERT INTO t VALUES(1) x"]).reason, RejectReason::Malformed(_)));
-        assert!(matches!(rejection(&[create, "INSERT INTO t VALUES(1"]).reason, RejectReason::Malformed(_)));
+        assert_eq!(
+            rejection(&[create, "INSERT INTO t VALUES(1) RETURNING a"]).reason,
+            RejectReason::ConflictClause
+        );
+        assert_eq!(
+            rejection(&[create, "INSERT OR IGNORE INTO t VALUES(1)"]).kind_found,
+            "INSERT OR IGNORE INTO"
+        );
+        assert_eq!(
+            rejection(&[create, "REPLACE INTO t VALUES(1)"]).reason,
+            RejectReason::ConflictClause
+        );
+        assert!(matches!(
+            rejection(&[create, "INSERT INTO t VALUES(1) x"]).reason,
+            RejectReason::Malformed(_)
+        ));
+        assert!(matches!(
+            rejection(&[create, "INSERT INTO t VALUES(1"]).reason,
+            RejectReason::Malformed(_)
+        ));
         assert_eq!(
             rejection(&[create, "INSERT INTO aux.t VALUES(1)"]).reason,
-            RejectReason::OtherSchema { schema: "aux".into() }
+            RejectReason::OtherSchema {
+                schema: "aux".into()
+            }
         );
-        assert_eq!(kinds(&[create, "INSERT INTO main.T VALUES(1)"])[1], StatementKind::Insert);
+        assert_eq!(
+            kinds(&[create, "INSERT INTO main.T VALUES(1)"])[1],
+            StatementKind::Insert
+        );
     }
 
     #[test]
@@ -1382,11 +1658,19 @@ mod tests {
             "INSERT INTO f(f, rank) VALUES('rank', 'bm25(10.0)')",
             "INSERT INTO f(f) VALUES('rebuild'), ('rebuild')",
         ] {
-            assert!(matches!(rejection(&[create, insert]).reason, RejectReason::Fts5Command { .. }), "{insert}");
+            assert!(
+                matches!(
+                    rejection(&[create, insert]).reason,
+                    RejectReason::Fts5Command { .. }
+                ),
+                "{insert}"
+            );
         }
         assert_eq!(
             rejection(&["CREATE VIRTUAL TABLE r USING rtree(id, a, b)"]).reason,
-            RejectReason::VirtualModule { module: "rtree".into() }
+            RejectReason::VirtualModule {
+                module: "rtree".into()
+            }
         );
     }
 
@@ -1394,13 +1678,28 @@ mod tests {
     fn pragma_values_are_checked() {
         assert_eq!(
             rejection(&["PRAGMA defer_foreign_keys = off"]).reason,
-            RejectReason::PragmaValue { name: "defer_foreign_keys".into(), value: "= off".into() }
+            RejectReason::PragmaValue {
+                name: "defer_foreign_keys".into(),
+                value: "= off".into()
+            }
         );
-        assert!(matches!(rejection(&["PRAGMA foreign_keys"]).reason, RejectReason::PragmaValue { .. }));
-        assert_eq!(kinds(&["PRAGMA foreign_keys('0')", "PRAGMA \"defer_foreign_keys\" = 1"]).len(), 2);
+        assert!(matches!(
+            rejection(&["PRAGMA foreign_keys"]).reason,
+            RejectReason::PragmaValue { .. }
+        ));
+        assert_eq!(
+            kinds(&[
+                "PRAGMA foreign_keys('0')",
+                "PRAGMA \"defer_foreign_keys\" = 1"
+            ])
+            .len(),
+            2
+        );
         assert_eq!(
             rejection(&["PRAGMA main.foreign_keys = 0"]).reason,
-            RejectReason::Pragma { name: "main.foreign_keys".into() }
+            RejectReason::Pragma {
+                name: "main.foreign_keys".into()
+            }
         );
     }
 
@@ -1424,18 +1723,33 @@ mod tests {
     #[test]
     fn oversized_inserts_are_rewritten_or_refused() {
         let big = "x".repeat(MAX_STATEMENT_BYTES);
-        let (_, results) = validate(&["CREATE TABLE t(a, b)", &format!("INSERT INTO t VALUES(1, '{big}')")]);
+        let (_, results) = validate(&[
+            "CREATE TABLE t(a, b)",
+            &format!("INSERT INTO t VALUES(1, '{big}')"),
+        ]);
         let validated = results.into_iter().last().expect("two").expect("rewritten");
         assert_eq!(validated.statements.len(), 1);
         assert_eq!(validated.statements[0].sql, "INSERT INTO t VALUES(1, ?1)");
 
         let view = format!("CREATE VIEW v AS SELECT '{big}'");
         let rejected = rejection(&["CREATE TABLE t(a)", &view]);
-        assert_eq!(rejected.reason, RejectReason::TooLarge { bytes: view.len() });
+        assert_eq!(
+            rejected.reason,
+            RejectReason::TooLarge { bytes: view.len() }
+        );
         let numbers = vec!["1"; MAX_STATEMENT_BYTES / 2].join(",");
-        let rejected = rejection(&["CREATE TABLE t(a)", &format!("INSERT INTO t VALUES({numbers})")]);
+        let rejected = rejection(&[
+            "CREATE TABLE t(a)",
+            &format!("INSERT INTO t VALUES({numbers})"),
+        ]);
         assert!(
-            matches!(rejected.reason, RejectReason::CannotFit { error: FitError::StillTooLarge { .. }, .. }),
+            matches!(
+                rejected.reason,
+                RejectReason::CannotFit {
+                    error: FitError::StillTooLarge { .. },
+                    ..
+                }
+            ),
             "{rejected}"
         );
     }

@@ -8,7 +8,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use d1_vault::dump::{Dump, DumpOptions, DumpSummary, Row, Step, HEADER, MAX_QUERY_BYTES, MAX_STATEMENT_BYTES};
+use d1_vault::dump::{
+    Dump, DumpOptions, DumpSummary, Row, Step, HEADER, MAX_QUERY_BYTES, MAX_STATEMENT_BYTES,
+};
 use rusqlite::limits::Limit;
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::Connection;
@@ -35,24 +37,36 @@ impl DumpRun {
 /// Opens `path` as the D1 edge would see it: D1's statement and value limits.
 pub fn open_d1_like(path: &Path) -> Connection {
     let conn = Connection::open(path).expect("open database");
-    conn.set_limit(Limit::SQLITE_LIMIT_LENGTH, D1_MAX_VALUE_BYTES).expect("set length limit");
-    conn.set_limit(Limit::SQLITE_LIMIT_SQL_LENGTH, MAX_STATEMENT_BYTES as i32 - 1).expect("set sql limit");
+    conn.set_limit(Limit::SQLITE_LIMIT_LENGTH, D1_MAX_VALUE_BYTES)
+        .expect("set length limit");
+    conn.set_limit(
+        Limit::SQLITE_LIMIT_SQL_LENGTH,
+        MAX_STATEMENT_BYTES as i32 - 1,
+    )
+    .expect("set sql limit");
     conn
 }
 
 /// Runs one query as the edge would: every value must come back TEXT or NULL.
 pub fn run_query(conn: &Connection, sql: &str) -> Vec<Row> {
     assert!(sql.len() < MAX_QUERY_BYTES, "query of {} bytes", sql.len());
-    let mut statement = conn.prepare(sql).unwrap_or_else(|e| panic!("query failed to prepare: {e}\n{sql}"));
+    let mut statement = conn
+        .prepare(sql)
+        .unwrap_or_else(|e| panic!("query failed to prepare: {e}\n{sql}"));
     let columns = statement.column_count();
     let mut rows = statement.query([]).expect("query runs");
     let mut out = Vec::new();
-    while let Some(row) = rows.next().unwrap_or_else(|e| panic!("query failed: {e}\n{sql}")) {
+    while let Some(row) = rows
+        .next()
+        .unwrap_or_else(|e| panic!("query failed: {e}\n{sql}"))
+    {
         let mut values = Vec::with_capacity(columns);
         for i in 0..columns {
             values.push(match row.get_ref(i).expect("column") {
                 ValueRef::Null => None,
-                ValueRef::Text(bytes) => Some(String::from_utf8(bytes.to_vec()).expect("UTF-8 text")),
+                ValueRef::Text(bytes) => {
+                    Some(String::from_utf8(bytes.to_vec()).expect("UTF-8 text"))
+                }
                 other => panic!("query returned a non-TEXT value {other:?} in column {i}:\n{sql}"),
             });
         }
@@ -85,9 +99,15 @@ pub fn dump_db(path: &Path, options: DumpOptions) -> DumpRun {
     let target = options.statement_target_bytes;
     let bound = options.page_target_bytes + 2 * target + max_columns(&conn) * (2 * target + 3);
     let summary = loop {
-        let step = dump.step(&mut sql).unwrap_or_else(|e| panic!("dump failed: {e}"));
+        let step = dump
+            .step(&mut sql)
+            .unwrap_or_else(|e| panic!("dump failed: {e}"));
         max_buffered = max_buffered.max(dump.buffered_bytes());
-        assert!(dump.buffered_bytes() <= bound, "{} bytes buffered, bound {bound}", dump.buffered_bytes());
+        assert!(
+            dump.buffered_bytes() <= bound,
+            "{} bytes buffered, bound {bound}",
+            dump.buffered_bytes()
+        );
         match step {
             Step::Query(query) => {
                 let rows = run_query(&conn, &query.sql);
@@ -97,7 +117,12 @@ pub fn dump_db(path: &Path, options: DumpOptions) -> DumpRun {
             Step::Done(summary) => break summary,
         }
     };
-    DumpRun { sql, summary, queries, max_buffered }
+    DumpRun {
+        sql,
+        summary,
+        queries,
+        max_buffered,
+    }
 }
 
 /// The sqlite3 command-line shell; the tests need it and fail without it.
@@ -124,15 +149,30 @@ pub fn sqlite3_exec(db: &Path, sql: &[u8]) {
     let input = sql.to_vec();
     let writer = std::thread::spawn(move || stdin.write_all(&input));
     let output = child.wait_with_output().expect("sqlite3 runs");
-    writer.join().expect("writer thread").expect("write to sqlite3");
+    writer
+        .join()
+        .expect("writer thread")
+        .expect("write to sqlite3");
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success() && stderr.is_empty(), "sqlite3 failed on {}: {stderr}", db.display());
+    assert!(
+        output.status.success() && stderr.is_empty(),
+        "sqlite3 failed on {}: {stderr}",
+        db.display()
+    );
 }
 
 /// `sqlite3 <db> .dump`.
 pub fn cli_dump(db: &Path) -> String {
-    let output = sqlite3().arg(db).arg(".dump").output().expect("sqlite3 .dump");
-    assert!(output.status.success(), "sqlite3 .dump failed: {}", String::from_utf8_lossy(&output.stderr));
+    let output = sqlite3()
+        .arg(db)
+        .arg(".dump")
+        .output()
+        .expect("sqlite3 .dump");
+    assert!(
+        output.status.success(),
+        "sqlite3 .dump failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     String::from_utf8(output.stdout).expect("UTF-8 .dump")
 }
 
@@ -167,10 +207,18 @@ fn is_complete(sql: &str) -> bool {
 pub fn assert_framing(run: &DumpRun) -> usize {
     let statements = statements(run.text());
     for statement in &statements {
-        assert!(statement.len() < MAX_STATEMENT_BYTES, "a statement of {} bytes", statement.len());
+        assert!(
+            statement.len() < MAX_STATEMENT_BYTES,
+            "a statement of {} bytes",
+            statement.len()
+        );
         assert!(statement.ends_with(";\n"));
     }
-    assert_eq!(statements.len() as u64, run.summary.statements, "the summary counts every statement");
+    assert_eq!(
+        statements.len() as u64,
+        run.summary.statements,
+        "the summary counts every statement"
+    );
     let largest = statements.iter().map(|s| s.len()).max().unwrap_or(0);
     assert_eq!(largest, run.summary.largest_statement_bytes);
     assert_eq!(run.sql.len() as u64, run.summary.sql_bytes);
@@ -184,7 +232,11 @@ pub fn fts5_tables(conn: &Connection) -> Vec<String> {
             "SELECT name FROM sqlite_schema WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE%' ORDER BY rowid",
         )
         .expect("list fts");
-    let names = statement.query_map([], |r| r.get(0)).expect("list fts").map(|r| r.expect("name")).collect();
+    let names = statement
+        .query_map([], |r| r.get(0))
+        .expect("list fts")
+        .map(|r| r.expect("name"))
+        .collect();
     names
 }
 
@@ -194,13 +246,15 @@ pub fn without_fts_shadow_rows(dump: &str, fts: &[String]) -> String {
     let shadow_prefixes: Vec<String> = fts
         .iter()
         .flat_map(|name| {
-            ["_data", "_idx", "_content", "_docsize", "_config"].iter().flat_map(move |suffix| {
-                let table = format!("{name}{suffix}");
-                [
-                    format!("INSERT INTO {table} VALUES"),
-                    format!("INSERT INTO \"{}\" VALUES", table.replace('"', "\"\"")),
-                ]
-            })
+            ["_data", "_idx", "_content", "_docsize", "_config"]
+                .iter()
+                .flat_map(move |suffix| {
+                    let table = format!("{name}{suffix}");
+                    [
+                        format!("INSERT INTO {table} VALUES"),
+                        format!("INSERT INTO \"{}\" VALUES", table.replace('"', "\"\"")),
+                    ]
+                })
         })
         .collect();
     dump.lines()
@@ -218,13 +272,19 @@ pub fn contents(conn: &Connection) -> Vec<(String, Vec<Vec<Value>>)> {
              AND name NOT LIKE 'sqlite%' ORDER BY name",
         )
         .expect("table list");
-    let tables: Vec<(String, bool)> =
-        tables.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).expect("tables").map(|r| r.expect("row")).collect();
+    let tables: Vec<(String, bool)> = tables
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .expect("tables")
+        .map(|r| r.expect("row"))
+        .collect();
     let fts = fts5_tables(conn);
     let mut out = Vec::new();
     for (name, without_rowid) in tables {
         let is_fts_or_shadow = fts.iter().any(|f| {
-            name == *f || ["_data", "_idx", "_content", "_docsize", "_config"].iter().any(|s| name == format!("{f}{s}"))
+            name == *f
+                || ["_data", "_idx", "_content", "_docsize", "_config"]
+                    .iter()
+                    .any(|s| name == format!("{f}{s}"))
         });
         if is_fts_or_shadow {
             continue;
@@ -239,7 +299,13 @@ pub fn contents(conn: &Connection) -> Vec<(String, Vec<Vec<Value>>)> {
     }
     for name in fts {
         let ident = format!("\"{}\"", name.replace('"', "\"\""));
-        out.push((name, select_all(conn, &format!("SELECT rowid, * FROM {ident} ORDER BY rowid"))));
+        out.push((
+            name,
+            select_all(
+                conn,
+                &format!("SELECT rowid, * FROM {ident} ORDER BY rowid"),
+            ),
+        ));
     }
     out
 }
@@ -287,7 +353,10 @@ pub fn assert_round_trip(original: &Path, options: DumpOptions) -> (DumpRun, Pat
     for name in &fts {
         let ident = format!("\"{}\"", name.replace('"', "\"\""));
         copy_conn
-            .execute(&format!("INSERT INTO {ident}({ident}) VALUES('integrity-check')"), [])
+            .execute(
+                &format!("INSERT INTO {ident}({ident}) VALUES('integrity-check')"),
+                [],
+            )
             .unwrap_or_else(|e| panic!("FTS5 integrity-check of {name} failed on the copy: {e}"));
     }
     (run, copy)
@@ -296,22 +365,37 @@ pub fn assert_round_trip(original: &Path, options: DumpOptions) -> (DumpRun, Pat
 /// Equal contents, or a panic naming the first differing table and row.
 pub fn assert_same_contents(original: &Connection, copy: &Connection) {
     let (expected, actual) = (contents(original), contents(copy));
-    let names = |c: &[(String, Vec<Vec<Value>>)]| c.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
-    let expected_names: Vec<String> = names(&expected).into_iter().filter(|n| !n.starts_with("_cf_")).collect();
+    let names =
+        |c: &[(String, Vec<Vec<Value>>)]| c.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    let expected_names: Vec<String> = names(&expected)
+        .into_iter()
+        .filter(|n| !n.starts_with("_cf_"))
+        .collect();
     assert_eq!(expected_names, names(&actual), "the copy has other tables");
     for (name, rows) in expected.iter().filter(|(n, _)| !n.starts_with("_cf_")) {
-        let copy_rows = &actual.iter().find(|(n, _)| n == name).expect("table in copy").1;
+        let copy_rows = &actual
+            .iter()
+            .find(|(n, _)| n == name)
+            .expect("table in copy")
+            .1;
         assert_eq!(rows.len(), copy_rows.len(), "row count of {name}");
         if let Some((e, a)) = rows.iter().zip(copy_rows).find(|(e, a)| e != a) {
             let show = |r: &Vec<Value>| format!("{r:?}").chars().take(400).collect::<String>();
-            panic!("table {name} differs:\n  original: {}\n  copy:     {}", show(e), show(a));
+            panic!(
+                "table {name} differs:\n  original: {}\n  copy:     {}",
+                show(e),
+                show(a)
+            );
         }
     }
 }
 
 /// The lines of a `.dump` that do not mention D1's internal tables.
 pub fn without_d1_internal(dump: &str) -> String {
-    dump.lines().filter(|line| !line.contains("_cf_")).map(|line| format!("{line}\n")).collect()
+    dump.lines()
+        .filter(|line| !line.contains("_cf_"))
+        .map(|line| format!("{line}\n"))
+        .collect()
 }
 
 /// Equal `.dump`s, or a panic that shows the first differing line.
@@ -320,8 +404,17 @@ pub fn assert_dumps_equal(expected: &str, actual: &str) {
         return;
     }
     let (e, a): (Vec<&str>, Vec<&str>) = (expected.lines().collect(), actual.lines().collect());
-    let at = e.iter().zip(&a).position(|(x, y)| x != y).unwrap_or(e.len().min(a.len()));
-    let show = |lines: &[&str]| lines.get(at).map(|l| l.chars().take(300).collect::<String>()).unwrap_or_default();
+    let at = e
+        .iter()
+        .zip(&a)
+        .position(|(x, y)| x != y)
+        .unwrap_or(e.len().min(a.len()));
+    let show = |lines: &[&str]| {
+        lines
+            .get(at)
+            .map(|l| l.chars().take(300).collect::<String>())
+            .unwrap_or_default()
+    };
     panic!(
         ".dump differs at line {at} (of {} vs {}):\n  original: {}\n  copy:     {}",
         e.len(),
@@ -336,19 +429,31 @@ pub fn assert_dumps_equal(expected: &str, actual: &str) {
 /// deferred to each commit, under D1's statement and value limits.
 pub fn import_d1_like(dump: &str, db: &Path, per_transaction: usize) {
     let conn = open_d1_like(db);
-    conn.execute_batch("PRAGMA foreign_keys=ON").expect("foreign keys on");
+    conn.execute_batch("PRAGMA foreign_keys=ON")
+        .expect("foreign keys on");
     for batch in statements(dump).chunks(per_transaction) {
-        conn.execute_batch("BEGIN; PRAGMA defer_foreign_keys=ON;").expect("begin");
+        conn.execute_batch("BEGIN; PRAGMA defer_foreign_keys=ON;")
+            .expect("begin");
         for statement in batch {
             conn.execute_batch(statement).unwrap_or_else(|e| {
-                panic!("statement failed on D1-like import: {e}\n{}", statement.chars().take(300).collect::<String>())
+                panic!(
+                    "statement failed on D1-like import: {e}\n{}",
+                    statement.chars().take(300).collect::<String>()
+                )
             });
         }
-        conn.execute_batch("COMMIT").unwrap_or_else(|e| panic!("commit failed (foreign keys?): {e}"));
+        conn.execute_batch("COMMIT")
+            .unwrap_or_else(|e| panic!("commit failed (foreign keys?): {e}"));
     }
-    let violations: i64 =
-        conn.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0)).expect("fk check");
-    assert_eq!(violations, 0, "foreign key violations after the D1-like import");
+    let violations: i64 = conn
+        .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+            r.get(0)
+        })
+        .expect("fk check");
+    assert_eq!(
+        violations, 0,
+        "foreign key violations after the D1-like import"
+    );
 }
 
 /// A fresh temporary directory.
@@ -359,5 +464,6 @@ pub fn temp_dir() -> tempfile::TempDir {
 /// Creates a database file from SQL run by rusqlite (bundled SQLite).
 pub fn create_db(path: &Path, sql: &str) {
     let conn = Connection::open(path).expect("create database");
-    conn.execute_batch(sql).unwrap_or_else(|e| panic!("creating the test database failed: {e}"));
+    conn.execute_batch(sql)
+        .unwrap_or_else(|e| panic!("creating the test database failed: {e}"));
 }

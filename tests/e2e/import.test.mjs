@@ -96,6 +96,22 @@ describe('importing external dumps', () => {
     }
   });
 
+  test('d1-vault import encrypts a plain SQL dump locally and uploads it', async () => {
+    const source = path.join(dir, 'cli.db');
+    await sqlite3(source, SOURCE_SQL);
+    const dumpFile = path.join(dir, 'cli.sql');
+    await writeFile(dumpFile, await sqlite3(source, '.dump'));
+    const env = { ...KEY_ENV, D1_VAULT_URL: worker.url, D1_VAULT_TOKEN: ADMIN };
+    const imported = await cli(['import', dumpFile, '--id', 'ext-cli', '--note', 'via the CLI', '--json'], { env });
+    assert.equal(imported.code, 0, imported.stderr);
+    const manifest = JSON.parse(imported.stdout.toString());
+    assert.equal(manifest.kind, 'imported');
+    assert.equal(manifest.note, 'via the CLI');
+    const restored = await cli(['restore', 'ext-cli', '--confirm', DATABASE, '--yes'], { env });
+    assert.equal(restored.code, 0, restored.stderr + restored.stdout);
+    assert.equal(await comparableDump(await worker.sqliteFile()), await comparableDump(source));
+  });
+
   test('a body that is not a valid object is refused and nothing is listed', async () => {
     const notAnObject = await worker.fetch('/v1/backups/import', { method: 'POST', token: ADMIN, body: 'CREATE TABLE x(a);' });
     assert.equal(notAnObject.status, 422);

@@ -22,6 +22,8 @@ mod encrypt;
 #[cfg(not(target_arch = "wasm32"))]
 mod health;
 #[cfg(not(target_arch = "wasm32"))]
+mod import;
+#[cfg(not(target_arch = "wasm32"))]
 mod inspect;
 #[cfg(not(target_arch = "wasm32"))]
 mod json;
@@ -62,6 +64,7 @@ const COMMANDS: &[common::Command] = &[
     backup::COMMAND,
     validate::COMMAND,
     restore::COMMAND,
+    import::COMMAND,
     delete::COMMAND,
     retention::COMMAND,
     status::COMMAND,
@@ -80,13 +83,13 @@ Commands:
 
 #[cfg(not(target_arch = "wasm32"))]
 const FOOTER: &str = "
-Keys (decrypt, verify, encrypt) come from the environment, as in the worker:
+Keys (decrypt, verify, encrypt, import of plain SQL) come from the environment, as in the worker:
   BACKUP_ENCRYPTION_KEY            the current key, 64 hex characters
   BACKUP_ENCRYPTION_KEYS_PREVIOUS  older keys, comma-separated, to read older backups
 
 The worker (list ... health) is found through the environment or --url/--token:
   D1_VAULT_URL     its address, like https://d1-vault-production.<account>.workers.dev
-  D1_VAULT_TOKEN   its READ_TOKEN, or ADMIN_TOKEN to back up and delete
+  D1_VAULT_TOKEN   its READ_TOKEN, or ADMIN_TOKEN to back up, import, restore and delete
 
 Exit status, for scripts:
   0  success

@@ -295,6 +295,16 @@ impl Client {
         self.reply("POST", url, result)
     }
 
+    /// `POST <base><path>` with a binary body.
+    pub fn post_bytes(&self, path: &str, body: &[u8]) -> Result<Reply, CliError> {
+        let url = format!("{}{path}", self.base);
+        let result = self
+            .authorize(self.agent.post(&url), JSON)
+            .content_type("application/octet-stream")
+            .send(body);
+        self.reply("POST", url, result)
+    }
+
     /// `POST <base><path>` with no body.
     pub fn post_empty(&self, path: &str) -> Result<Reply, CliError> {
         let url = format!("{}{path}", self.base);
