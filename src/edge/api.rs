@@ -2,13 +2,11 @@
 
 use super::backup_run::{self, RunFailure, RunSpec, WORKER_VERSION};
 use super::http::built;
-use super::r2::R2Store;
+use super::shared::{backup_store, edge_failed, find_manifest, query_pairs};
 use super::{env, log, respond};
 use crate::config::Config;
 use crate::error::ApiError;
-use crate::format::BackupId;
 use crate::health::HealthReport;
-use crate::jobs::store::EdgeError;
 use crate::jobs::{lock, prune, runner};
 use crate::retention::{BackupKind, RetentionPolicy};
 use serde::Deserialize;
@@ -88,7 +86,7 @@ pub async fn list_backups(req: &Request, env: &Env) -> Result<Response, ApiError
             _ => {}
         }
     }
-    let store = store(env)?;
+    let store = backup_store(env)?;
     let all = prune::list_backups(&store).await.map_err(edge_failed)?;
     let after_cursor: Vec<_> = all
         .into_iter()
@@ -113,11 +111,7 @@ pub async fn list_backups(req: &Request, env: &Env) -> Result<Response, ApiError
 
 /// `GET /v1/backups/{id}`: the manifest.
 pub async fn get_backup(env: &Env, id: &str) -> Result<Response, ApiError> {
-    let id = parse_id(id)?;
-    let manifest = prune::get_manifest(&store(env)?, id.as_str())
-        .await
-        .map_err(edge_failed)?
-        .ok_or_else(|| no_such_backup(id.as_str()))?;
+    let manifest = find_manifest(&backup_store(env)?, id).await?;
     built(respond::json(200, &manifest))
 }
 
@@ -128,43 +122,39 @@ pub async fn delete_backup(
     config: &Config,
     id: &str,
 ) -> Result<Response, ApiError> {
-    let id = parse_id(id)?;
     let force = query_pairs(req)?
         .iter()
         .any(|(name, value)| name == "force" && value == "true");
-    let store = store(env)?;
-    let manifest = prune::get_manifest(&store, id.as_str())
-        .await
-        .map_err(edge_failed)?
-        .ok_or_else(|| no_such_backup(id.as_str()))?;
+    let store = backup_store(env)?;
+    let manifest = find_manifest(&store, id).await?;
+    let id = manifest.id.as_str();
     if manifest.pinned && !force {
         return Err(ApiError::Conflict(format!(
-            "backup {} is pinned; delete it with ?force=true if you are sure",
-            id.as_str()
+            "backup {id} is pinned; delete it with ?force=true if you are sure"
         )));
     }
     let lock_ttl_ms = i64::from(config.lock_ttl_seconds) * 1_000;
-    let held = lock::acquire(&store, "delete", id.as_str(), env::now(), lock_ttl_ms)
+    let held = lock::acquire(&store, "delete", id, env::now(), lock_ttl_ms)
         .await
         .map_err(|error| match error {
             lock::LockError::Held(_) => ApiError::Conflict(error.to_string()),
             lock::LockError::Store(error) => edge_failed(error),
         })?;
-    let deleted = prune::delete_backup(&store, id.as_str()).await;
+    let deleted = prune::delete_backup(&store, id).await;
     let released = lock::release(&store, &held).await;
     deleted.map_err(edge_failed)?;
     released.map_err(edge_failed)?;
     log::event(
         "info",
         "backup_deleted",
-        json!({ "id": id.as_str(), "forced": force }),
+        json!({ "id": id, "forced": force }),
     );
-    built(respond::json(200, &json!({ "deleted": id.as_str() })))
+    built(respond::json(200, &json!({ "deleted": id })))
 }
 
 /// `GET /v1/retention`: what pruning would keep and remove now, and why.
 pub async fn retention(env: &Env, config: &Config) -> Result<Response, ApiError> {
-    let plan = prune::plan(&store(env)?, config.retention, env::now())
+    let plan = prune::plan(&backup_store(env)?, config.retention, env::now())
         .await
         .map_err(edge_failed)?;
     built(respond::json(200, &plan))
@@ -172,7 +162,7 @@ pub async fn retention(env: &Env, config: &Config) -> Result<Response, ApiError>
 
 /// `GET /v1/status`: last runs, configuration summary (no secrets), key ids.
 pub async fn status(env: &Env, config: &Config) -> Result<Response, ApiError> {
-    let store = store(env)?;
+    let store = backup_store(env)?;
     let history = runner::load_history(&store).await.map_err(edge_failed)?;
     let backups = prune::list_backups(&store).await.map_err(edge_failed)?;
     let held = lock::current(&store).await.map_err(edge_failed)?;
@@ -206,38 +196,4 @@ pub async fn status(env: &Env, config: &Config) -> Result<Response, ApiError> {
         },
     });
     built(respond::json(200, &body))
-}
-
-fn store(env: &Env) -> Result<R2Store, ApiError> {
-    env::backups_bucket(env).map(R2Store::new)
-}
-
-fn parse_id(id: &str) -> Result<BackupId, ApiError> {
-    BackupId::parse(id)
-        .map_err(|error| ApiError::BadRequest(format!("{id:?} is not a backup id: {error}")))
-}
-
-fn no_such_backup(id: &str) -> ApiError {
-    ApiError::NotFound(format!(
-        "no backup {id}; list the backups with GET /v1/backups"
-    ))
-}
-
-fn query_pairs(req: &Request) -> Result<Vec<(String, String)>, ApiError> {
-    let url = req
-        .url()
-        .map_err(|_| ApiError::BadRequest("the request URL is malformed".into()))?;
-    Ok(url
-        .query_pairs()
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect())
-}
-
-fn edge_failed(error: EdgeError) -> ApiError {
-    log::event(
-        "error",
-        "edge_failed",
-        json!({ "operation": error.operation, "detail": error.detail }),
-    );
-    ApiError::internal(error.operation)
 }

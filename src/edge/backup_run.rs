@@ -5,6 +5,7 @@
 use super::d1::D1Reader;
 use super::memory::wasm_memory_bytes;
 use super::r2::R2Store;
+use super::shared::MISSING_KEY;
 use super::{alert, env, log};
 use crate::config::{Config, DB_BINDING};
 use crate::error::ApiError;
@@ -58,7 +59,7 @@ pub async fn run(env: &Env, config: &Config, spec: RunSpec) -> Result<RunOutcome
         salt,
     };
     let Some(keyring) = config.keyring.as_ref() else {
-        let message = "BACKUP_ENCRYPTION_KEY is not set: set it with 'wrangler secret put BACKUP_ENCRYPTION_KEY' (64 hex characters, from 'd1-vault keygen')";
+        let message = MISSING_KEY;
         fail(&store, config, &request, message).await;
         return Err(RunFailure::Failed(ApiError::NotConfigured(message.into())));
     };

@@ -15,4 +15,5 @@ mod r2;
 mod respond;
 mod restore_api;
 pub mod scheduled;
+mod shared;
 mod test_routes;

@@ -13,11 +13,12 @@ use super::d1::D1Reader;
 use super::http::built;
 use super::memory::wasm_memory_bytes;
 use super::r2::R2Store;
+use super::shared::{backup_store, edge_failed, find_manifest, keyring};
 use super::{env, log, respond};
 use crate::config::{Config, DB_BINDING};
 use crate::error::ApiError;
 use crate::format::keys::Keyring;
-use crate::format::{parse_header, BackupId, FormatError, HeaderInfo};
+use crate::format::{parse_header, FormatError, HeaderInfo};
 use crate::jobs::backup::{write_manifest, BackupSettings, PART_SIZE};
 use crate::jobs::restore::{self, Progress, RestoreParams, RestoreReport, Silent, StepReport};
 use crate::jobs::store::{EdgeError, ObjectStore, PartUpload};
@@ -46,9 +47,9 @@ struct RestoreBody {
 
 /// `POST /v1/backups/{id}/validate`: 200 when valid, 422 when not.
 pub async fn validate(env: &Env, config: &Config, id: &str) -> Result<Response, ApiError> {
-    let store = store(env)?;
-    let manifest = manifest(&store, id).await?;
-    let keyring = config.keyring.as_ref().ok_or_else(missing_key)?;
+    let store = backup_store(env)?;
+    let manifest = find_manifest(&store, id).await?;
+    let keyring = keyring(config)?;
     let report = restore::validate(&store, keyring, &manifest, &env::now, &mut Silent).await;
     log::event(
         "info",
@@ -81,15 +82,15 @@ pub async fn restore(
             config.database_name, body.confirm
         )));
     }
-    let store = store(env)?;
-    let manifest = manifest(&store, id).await?;
+    let store = backup_store(env)?;
+    let manifest = find_manifest(&store, id).await?;
     if manifest.environment != config.environment && !body.allow_cross_environment {
         return Err(ApiError::Conflict(format!(
             "backup {} was taken in environment {:?}, this worker is {:?}; pass allow_cross_environment: true if you mean it. Nothing was done",
             manifest.id, manifest.environment, config.environment
         )));
     }
-    let keyring = config.keyring.clone().ok_or_else(missing_key)?;
+    let keyring = keyring(config)?.clone();
     let db = env
         .d1(DB_BINDING)
         .map(D1Reader::new)
@@ -147,7 +148,7 @@ pub async fn restore(
 /// `GET /v1/restores/{id}`: a stored restore report.
 pub async fn report(env: &Env, id: &str) -> Result<Response, ApiError> {
     let key = restore_report_key(id);
-    let object = store(env)?
+    let object = backup_store(env)?
         .get(&key)
         .await
         .map_err(edge_failed)?
@@ -229,40 +230,6 @@ impl Progress for Stream {
     }
 }
 
-fn store(env: &Env) -> Result<R2Store, ApiError> {
-    env::backups_bucket(env).map(R2Store::new)
-}
-
-async fn manifest(store: &R2Store, id: &str) -> Result<Manifest, ApiError> {
-    let id = BackupId::parse(id)
-        .map_err(|error| ApiError::BadRequest(format!("{id:?} is not a backup id: {error}")))?;
-    prune::get_manifest(store, id.as_str())
-        .await
-        .map_err(edge_failed)?
-        .ok_or_else(|| {
-            ApiError::NotFound(format!(
-                "no backup {}; list the backups with GET /v1/backups",
-                id.as_str()
-            ))
-        })
-}
-
-fn missing_key() -> ApiError {
-    ApiError::NotConfigured(
-        "BACKUP_ENCRYPTION_KEY is not set: set it with 'wrangler secret put BACKUP_ENCRYPTION_KEY'"
-            .into(),
-    )
-}
-
-fn edge_failed(error: EdgeError) -> ApiError {
-    log::event(
-        "error",
-        "edge_failed",
-        json!({ "operation": error.operation, "detail": error.detail }),
-    );
-    ApiError::internal(error.operation)
-}
-
 /// The largest request body the Workers platform accepts on most plans.
 const REQUEST_LIMIT_NOTE: &str = "Workers accept request bodies up to 100 MB (Free and Pro plans), 200 MB (Business), 500 MB (Enterprise)";
 
@@ -273,8 +240,8 @@ const REQUEST_LIMIT_NOTE: &str = "Workers accept request bodies up to 100 MB (Fr
 /// fails is deleted again.
 pub async fn import(req: &mut Request, env: &Env, config: &Config) -> Result<Response, ApiError> {
     use futures_util::StreamExt;
-    let keyring = config.keyring.as_ref().ok_or_else(missing_key)?;
-    let store = store(env)?;
+    let keyring = keyring(config)?;
+    let store = backup_store(env)?;
     let note = req.url().ok().and_then(|url| {
         url.query_pairs()
             .find(|(k, _)| k == "note")

@@ -8,9 +8,9 @@
 use super::http::built;
 use super::memory::wasm_memory_bytes;
 use super::respond;
+use super::shared::keyring;
 use crate::config::Config;
 use crate::error::ApiError;
-use crate::format::keys::Keyring;
 use crate::format::{BackupId, Decryptor, Encryptor};
 use serde_json::json;
 use worker::{Request, Response};
@@ -136,12 +136,6 @@ pub fn bench(req: &Request, config: &Config) -> Result<Response, ApiError> {
             "wasm_memory_bytes": wasm_memory_bytes(),
         }),
     ))
-}
-
-fn keyring(config: &Config) -> Result<&Keyring, ApiError> {
-    config.keyring.as_ref().ok_or_else(|| {
-        ApiError::NotConfigured("BACKUP_ENCRYPTION_KEY is not set: set it with 'wrangler secret put BACKUP_ENCRYPTION_KEY' (64 hex characters, from 'd1-vault keygen')".into())
-    })
 }
 
 fn backup_id(req: &Request) -> Result<BackupId, ApiError> {
