@@ -8,10 +8,12 @@
 
 pub mod auth;
 pub mod config;
+pub mod d1_limits;
 pub mod dump;
 pub mod error;
 pub mod format;
 pub mod health;
+pub mod internal_names;
 pub mod jobs;
 pub mod layout;
 pub mod manifest;

@@ -40,22 +40,17 @@ pub enum DumpError {
         bytes: usize,
     },
 
-    /// A query the dump needs would exceed D1's statement limit, because the
-    /// table has very many or very long column names.
-    #[error("the query that reads table {table:?} would be {bytes} bytes, over D1's 100000-byte statement limit; rename its longest columns")]
+    /// A query the dump needs would exceed D1's statement limit, because it
+    /// must name the table's columns and they are very long: the primary
+    /// key columns (named in every page's filter), or all columns of a rowid
+    /// table of 100 columns without an INTEGER PRIMARY KEY (`SELECT rowid,
+    /// *` would be 101 result columns, over D1's 100).
+    #[error("the query that reads table {table:?} would be {bytes} bytes, over D1's 100000-byte statement limit: it names the table's key columns, and all its columns when the table has 100 columns and no INTEGER PRIMARY KEY (D1 returns at most 100 columns, so rowid and * cannot be selected together); shorten the longest column names")]
     QueryTooLarge {
         /// The table.
         table: String,
         /// The query's size in bytes.
         bytes: usize,
-    },
-
-    /// An FTS5 table without stored content (`content=''`): its text exists
-    /// only as the index, so there is nothing to re-insert from.
-    #[error("FTS5 table {table:?} is contentless (content=''); its documents cannot be read back, so it cannot be backed up faithfully: rebuild it from its source data after a restore, or make it an external-content table")]
-    ContentlessFts5 {
-        /// The FTS5 table.
-        table: String,
     },
 
     /// A virtual table of a module other than FTS5.

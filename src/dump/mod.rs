@@ -40,7 +40,7 @@
 //! 3. Per table, pages of rows in key order: `WHERE rowid > <last>` (or
 //!    `WHERE (pk1, pk2) > (<lit1>, <lit2>)` for WITHOUT ROWID tables)
 //!    `ORDER BY` the key `LIMIT n`, never OFFSET. SQLite builds each row's
-//!    `(v1,v2,...)` tuple and its size. The row limit adapts to the rows'
+//!    `(v1,v2,...)` tuple and its size (from fragments of 25 values). The row limit adapts to the rows'
 //!    size (aiming at [`DEFAULT_PAGE_TARGET_BYTES`] of tuples per page, 1 to
 //!    [`DEFAULT_MAX_PAGE_ROWS`] rows), and a running byte sum in the query
 //!    cuts the page after the row that reaches the target, so one page never
@@ -58,7 +58,10 @@
 //! UTF-8 text: comment lines starting with `--` (the first is
 //! `-- d1-vault dump format 1`), then statements in this order:
 //!
-//! 1. `PRAGMA defer_foreign_keys=ON;`
+//! 1. [`OPENING_STATEMENTS`]: `PRAGMA defer_foreign_keys=ON;` and
+//!    `PRAGMA ignore_check_constraints=ON;` (an oversized row is inserted
+//!    with placeholders, which a CHECK constraint could reject; both are
+//!    on D1's list of supported PRAGMAs).
 //! 2. Every CREATE TABLE and CREATE VIRTUAL TABLE, verbatim from
 //!    `sqlite_schema.sql`, in `sqlite_schema` rowid order (so the copy's
 //!    `.dump` lists them in the same order).
@@ -79,9 +82,15 @@
 //!    FTS5 table (its content table or view now exists and is filled).
 //! 6. `DELETE FROM sqlite_sequence;` and `INSERT INTO sqlite_sequence(name,seq)
 //!    VALUES(...);` when a table uses AUTOINCREMENT (seq may exceed max(id)).
+//! 7. [`CLOSING_STATEMENT`]: `PRAGMA ignore_check_constraints=OFF;`.
 //!
-//! Left out: D1's internal tables (`_cf_*`), SQLite's (`sqlite_*`, such as
-//! `sqlite_stat1`) and FTS5 shadow tables (`<fts>_data`, `_idx`, `_content`,
+//! A contentless FTS5 table (`content=''`, also with `contentless_delete=1`)
+//! keeps no text, so nothing can re-insert its documents: it is recreated
+//! empty, its [`TableSummary::rows`] is 0 and [`DumpSummary::warnings`]
+//! names it with the rows it had (`fts5_contentless_not_restorable`).
+//!
+//! Left out: internal tables ([`crate::internal_names`]: D1's `_cf_*`,
+//! SQLite's `sqlite_*` such as `sqlite_stat1`, our own `_d1vault_*`) and FTS5 shadow tables (`<fts>_data`, `_idx`, `_content`,
 //! `_docsize`, `_config`, recognised only when the FTS5 table `<fts>`
 //! exists). An FTS5 table's documents are re-inserted as
 //! `INSERT INTO "fts"(rowid, "c1", ...)` read from the virtual table itself
@@ -89,7 +98,8 @@
 //!
 //! ## Framing
 //!
-//! Every statement ends with `;\n` and is shorter than
+//! Every statement ends with `;\n` (a schema statement whose SQL ends in a
+//! `--` comment with `\n;\n`, so the comment cannot swallow the `;`) and is shorter than
 //! [`MAX_STATEMENT_BYTES`] including that terminator (D1 rejects 100,000
 //! bytes). Statements the dump composes (PRAGMA, INSERT, UPDATE, DELETE) are
 //! one line except for newlines inside string literals. Schema statements are
@@ -110,14 +120,22 @@
 //! `(1.2345678901234567e+20*4611686018427387904)`: scaling by a power of two is
 //! exact, while SQLite's decimal conversions are not at those magnitudes (not
 //! even `quote()` and its own reader agree there). Zero and the infinities
-//! are written by `quote()` (`0.0`, `9.0e+999`). TEXT holding a NUL character
-//! is written as `CAST(X'..' AS TEXT)` (`quote()` would stop at the NUL), and
-//! a carriage return in TEXT as `' || char(13) || '`, because the sqlite3
-//! shell drops a CR that ends an input line even inside a string literal.
+//! are written by `quote()` (`0.0`, `9.0e+999`). TEXT holding a NUL
+//! (`quote()` would stop there), a carriage return (the sqlite3 shell drops
+//! a CR that ends an input line, even inside a literal) or U+FFFD is written
+//! as `CAST(X'..' AS TEXT)`, of constant expression depth whatever the text.
+//! Rows reach the dump through JavaScript, which turns bytes that are not
+//! UTF-8 into U+FFFD; since every real U+FFFD is written in hex, a literal
+//! that arrives holding U+FFFD can only come from such bytes, and its row is
+//! read again value by value, that value in hex pieces. Text primary keys are
+//! always read in hex form.
 //!
-//! One value does not survive: a REAL -0.0 is written as `0.0`. No SQL
-//! function tells -0.0 from 0.0 (`quote()`, `printf()` and `CAST` all print
-//! `0.0`, division by zero gives NULL), so the dump cannot see the sign.
+//! A REAL -0.0 is written as `-0.0`: `quote()`, `printf()` and `CAST` all
+//! print `0.0` for it, so the queries tell it by `atan2(x,-1.0)` < 0 (D1 has
+//! SQLite's math functions; the native tests register an `atan2`). SQLite
+//! keeps a REAL -0.0 only in a column without REAL affinity: a REAL-affinity
+//! column stores integral REALs as integers, so it reads -0.0 back as 0.0 in
+//! the original already.
 //!
 //! A row too large for one statement (values up to D1's 2,000,000 bytes) is
 //! written as an INSERT carrying its small values and, for each of its
@@ -133,8 +151,38 @@
 //!
 //! # Invariants
 //!
-//! - Every statement is under [`MAX_STATEMENT_BYTES`], every query under
-//!   [`MAX_QUERY_BYTES`].
+//! D1's limits ([`crate::d1_limits`]) are kept by construction:
+//!
+//! - Statement and query size (100,000 bytes): every statement is under
+//!   [`MAX_STATEMENT_BYTES`] (rows are packed under the statement target,
+//!   larger rows split, see above), every query under [`MAX_QUERY_BYTES`].
+//!   The queries name columns by positional aliases of a common table
+//!   expression (`WITH s(c0,..) AS (SELECT * FROM t ...)`), so their size
+//!   does not grow with column names, except the key columns' names in the
+//!   filters and, for a rowid table of 100 columns without an INTEGER
+//!   PRIMARY KEY, every column's name once (see below). What must name
+//!   columns and cannot fit (those queries, the INSERT column list, UPDATE
+//!   keys) fails with a [`DumpError`] naming the table and saying why,
+//!   never with a bad dump.
+//! - Result columns (100 per SELECT, at every level, CTEs and subqueries
+//!   included; a multi-row VALUES too): a query that reads one row filters
+//!   inside its CTE, `WITH s(c0,..) AS (SELECT * FROM t WHERE <key>)`, so
+//!   the CTE has the table's `SELECT *` columns (at most 100) and returns at
+//!   most one column per value (description and literal in one). The page
+//!   query selects `rowid, *` only for a rowid table without an INTEGER
+//!   PRIMARY KEY (with one, the rowid is read through that column); if that
+//!   would be 101 columns, it names the columns in CTEs of 50 plus the rowid,
+//!   joined on the rowid. Above that it groups the values 25 at a time: one
+//!   literal fragment and one size per group (at most 13 columns), then the
+//!   tuple, its size, the running sum (4 to 6 columns). A table with 101
+//!   dump columns (an explicit rowid and 100 columns) gets one-row INSERTs:
+//!   a single-row VALUES is not a SELECT and is not limited.
+//! - Expression depth ([`crate::d1_limits::MAX_EXPR_DEPTH`], 100 on D1):
+//!   every operator chain over the columns (a group's `||`, the tuple's
+//!   `||`, the sizes' `+`, a key's `AND`s and `||`) is a balanced tree,
+//!   about log2 of the number of terms deep; every literal the dump writes
+//!   is at most 17 operators deep (an exact REAL), text in hex form 2 deep.
+//! - Bound parameters (100 on D1): none, in any query or statement.
 //! - Memory is bounded whatever the database size: besides the schema, the
 //!   writer holds at most one page of rows (the page target plus one row),
 //!   one oversized row's small literals, one query's pieces and one open
@@ -151,34 +199,38 @@
 //!   original's. The documents (`SELECT rowid, * FROM fts`) are equal and the
 //!   copy passes `INSERT INTO fts(fts) VALUES('integrity-check')`, but
 //!   `sqlite3 .dump` lines of the shadow tables differ.
-//! - Contentless FTS5 tables (`content=''`) cannot be dumped (their text is
-//!   not stored) and other virtual table modules are refused: both fail the
-//!   dump with an error naming the table.
-//! - An oversized row is inserted with placeholders and completed by UPDATEs,
-//!   so a CHECK constraint that rejects the placeholder (`''`, `X''` or a
-//!   partial value) makes the import fail, loudly. Its statements should run
-//!   in one transaction when one of its oversized values is a FOREIGN KEY.
+//! - Virtual tables of modules other than FTS5 fail the dump with an error
+//!   naming the table.
+//! - A rowid table of 100 columns without an INTEGER PRIMARY KEY is read by
+//!   naming its columns, so its column names must fit in one query (about
+//!   400 bytes each on average); longer names fail the dump with
+//!   [`DumpError::QueryTooLarge`] naming the table. A primary key REAL of
+//!   extreme magnitude costs about 5 KB of query per key column.
+//! - An oversized row's statements should run in one transaction when one
+//!   of its oversized values is a FOREIGN KEY.
 //! - The dump reads the live database with many queries, not one snapshot:
 //!   rows written meanwhile may or may not be included. A row that changes
 //!   while being read in pieces fails the dump ([`DumpError::RowChanged`]).
 
+mod big_row;
+mod cursor;
 mod error;
+mod output;
 mod query;
 mod schema;
 mod sql;
-
-use std::collections::VecDeque;
-
-use serde::{Deserialize, Serialize};
+mod summary;
 
 pub use error::DumpError;
 pub use sql::{quote_ident, quote_text};
+pub use summary::{DumpSummary, DumpWarning, DumpWarningKind, TableKind, TableSummary};
 
-use query::PieceKind;
+use crate::internal_names::is_internal_name;
+use cursor::TableCursor;
+use output::{Output, Packer};
 use schema::{ObjectKind, Schema, TableClass, TableShape};
 
-/// D1 rejects a statement of this many bytes or more, also inside `batch()`.
-pub const MAX_STATEMENT_BYTES: usize = 100_000;
+pub use crate::d1_limits::MAX_STATEMENT_BYTES;
 
 /// Every query the dump asks for is shorter than this (D1's statement limit).
 pub const MAX_QUERY_BYTES: usize = MAX_STATEMENT_BYTES;
@@ -217,9 +269,19 @@ pub const HEADER: &str = "-- d1-vault dump format 1\n\
 /// The query that lists the schema. Columns: type, name, tbl_name, sql.
 pub const SCHEMA_QUERY: &str = "SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY rowid";
 
-/// The query that reads `sqlite_sequence`. Columns: the name and seq literals.
-pub const SEQUENCE_QUERY: &str = "SELECT quote(name), quote(seq) FROM sqlite_sequence \
-WHERE lower(substr(name, 1, 4)) <> '_cf_' ORDER BY rowid";
+/// The query that reads `sqlite_sequence`. Columns: the name, its literal
+/// (in hex form if it holds a carriage return or U+FFFD) and seq's literal.
+pub const SEQUENCE_QUERY: &str = "SELECT name, CASE WHEN instr(name,char(13))+instr(name,char(65533))>0 \
+THEN 'CAST(X'''||hex(name)||''' AS TEXT)' ELSE quote(name) END, quote(seq) FROM sqlite_sequence ORDER BY rowid";
+
+/// The statements that open every dump, after its comment lines.
+pub const OPENING_STATEMENTS: [&str; 2] = [
+    "PRAGMA defer_foreign_keys=ON;\n",
+    "PRAGMA ignore_check_constraints=ON;\n",
+];
+
+/// The statement that closes every dump.
+pub const CLOSING_STATEMENT: &str = "PRAGMA ignore_check_constraints=OFF;\n";
 
 /// One result row: one value per result column, in query column order;
 /// every value is TEXT (`Some`) or NULL (`None`).
@@ -265,97 +327,11 @@ impl Default for DumpOptions {
     }
 }
 
-/// How a dumped table is stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum TableKind {
-    /// An ordinary rowid table.
-    Table,
-    /// A WITHOUT ROWID table.
-    WithoutRowid,
-    /// An FTS5 virtual table (with its own or external content).
-    Fts5,
-}
-
-/// One dumped table in the summary.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TableSummary {
-    /// The table's name.
-    pub name: String,
-    /// How it is stored.
-    #[serde(rename = "type")]
-    pub kind: TableKind,
-    /// Rows written (for an external-content FTS5 table: rows it had).
-    pub rows: u64,
-}
-
-/// What a finished dump contains: the facts the backup manifest records and
-/// the restore verifies.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DumpSummary {
-    /// Dumped tables, in schema order.
-    pub tables: Vec<TableSummary>,
-    /// Indexes created (autoindexes excluded), in schema order.
-    pub indexes: Vec<String>,
-    /// Views, in schema order.
-    pub views: Vec<String>,
-    /// Triggers, in schema order.
-    pub triggers: Vec<String>,
-    /// SHA-256 (lowercase hex) over every schema statement of the dump
-    /// followed by `;\n`, in dump order: tables, then indexes, views and
-    /// triggers, each group in `sqlite_schema` rowid order.
-    pub schema_sha256: String,
-    /// Tables whose rows are written before those of some table they
-    /// reference (reference cycles and self-references), in schema order.
-    /// Empty when parents-first order was possible throughout.
-    pub fk_order_fallback: Vec<String>,
-    /// Statements written.
-    pub statements: u64,
-    /// Size of the largest statement in bytes, including its `;\n`.
-    pub largest_statement_bytes: usize,
-    /// Bytes of SQL written, header included.
-    pub sql_bytes: u64,
-}
-
 /// The SHA-256 that [`DumpSummary::schema_sha256`] would record for a
 /// database whose [`SCHEMA_QUERY`] returns `rows`: lets the restore verify
 /// the schema it rebuilt.
 pub fn schema_sha256(rows: Vec<Row>) -> Result<String, DumpError> {
     Ok(schema::classify(rows)?.sha256())
-}
-
-/// Counts what is written and enforces the statement limit.
-#[derive(Debug, Default)]
-struct Output {
-    statements: u64,
-    largest: usize,
-    bytes: u64,
-}
-
-impl Output {
-    fn raw(&mut self, sql: &mut Vec<u8>, text: &str) {
-        sql.extend_from_slice(text.as_bytes());
-        self.bytes += text.len() as u64;
-    }
-
-    /// Writes one statement; `text` ends with `;\n`.
-    fn statement(
-        &mut self,
-        sql: &mut Vec<u8>,
-        text: &str,
-        what: impl FnOnce() -> String,
-    ) -> Result<(), DumpError> {
-        if text.len() >= MAX_STATEMENT_BYTES {
-            return Err(DumpError::StatementTooLarge {
-                what: what(),
-                bytes: text.len(),
-            });
-        }
-        self.statements += 1;
-        self.largest = self.largest.max(text.len());
-        self.raw(sql, text);
-        Ok(())
-    }
 }
 
 /// A writer of a dump: see the module documentation.
@@ -492,8 +468,9 @@ impl Dump {
             match &mut self.phase {
                 Phase::Header => {
                     self.output.raw(sql, HEADER);
-                    self.output
-                        .statement(sql, "PRAGMA defer_foreign_keys=ON;\n", || "PRAGMA".into())?;
+                    for statement in OPENING_STATEMENTS {
+                        self.output.statement(sql, statement, || "PRAGMA".into())?;
+                    }
                     self.phase = Phase::Schema;
                 }
                 Phase::Schema => {
@@ -503,7 +480,7 @@ impl Dump {
                     self.schema = schema::classify(rows)?;
                     for table in &self.schema.tables {
                         self.output
-                            .statement(sql, &format!("{};\n", table.sql), || {
+                            .statement(sql, &sql::terminated(&table.sql), || {
                                 format!("CREATE TABLE {:?}", table.name)
                             })?;
                     }
@@ -521,13 +498,18 @@ impl Dump {
                         continue;
                     }
                     let table = &self.schema.tables[index];
-                    let context = match table.class {
-                        TableClass::Fts5External => format!("row count of {:?}", table.name),
-                        _ => format!("columns of {:?}", table.name),
+                    let counted = matches!(
+                        table.class,
+                        TableClass::Fts5External | TableClass::Fts5Contentless
+                    );
+                    let context = if counted {
+                        format!("row count of {:?}", table.name)
+                    } else {
+                        format!("columns of {:?}", table.name)
                     };
                     let Some(rows) = self.rows.take() else {
                         let sql = match table.class {
-                            TableClass::Fts5External => {
+                            TableClass::Fts5External | TableClass::Fts5Contentless => {
                                 format!(
                                     "SELECT CAST(count(*) AS TEXT) FROM {}",
                                     quote_ident(&table.name)
@@ -540,7 +522,7 @@ impl Dump {
                         };
                         return Ok(query(sql, &context));
                     };
-                    if table.class == TableClass::Fts5External {
+                    if counted {
                         self.row_counts[index] = count_result(&context, rows)?;
                     } else {
                         let inspection = schema::parse_inspection(&context, rows)?;
@@ -562,7 +544,7 @@ impl Dump {
                 Phase::AfterData => {
                     for object in &self.schema.objects {
                         self.output
-                            .statement(sql, &format!("{};\n", object.sql), || {
+                            .statement(sql, &sql::terminated(&object.sql), || {
                                 format!("CREATE statement of {:?}", object.name)
                             })?;
                     }
@@ -588,6 +570,8 @@ impl Dump {
                         };
                         self.write_sequence(rows, sql)?;
                     }
+                    self.output
+                        .statement(sql, CLOSING_STATEMENT, || "PRAGMA".into())?;
                     self.phase = Phase::Finished;
                     return Ok(Step::Done(self.summary()));
                 }
@@ -640,17 +624,21 @@ impl Dump {
             })?;
         let mut insert = Packer::new("INSERT INTO sqlite_sequence(name,seq) VALUES".into());
         for row in rows {
-            let (name, seq) = match row.as_slice() {
-                [Some(name), Some(seq)] => (name, seq),
+            let (name, literal, seq) = match row.as_slice() {
+                [Some(name), Some(literal), Some(seq)] => (name, literal, seq),
                 _ => {
                     return Err(DumpError::BadResult {
                         context: "sqlite_sequence".into(),
-                        detail: "expected 2 non-NULL columns: quote(name), quote(seq)".into(),
+                        detail: "expected 3 non-NULL columns: name, its literal, quote(seq)".into(),
                     })
                 }
             };
+            // Not D1's, SQLite's or ours.
+            if is_internal_name(name) {
+                continue;
+            }
             insert.add(
-                &format!("({name},{seq})"),
+                &format!("({literal},{seq})"),
                 self.options.statement_target_bytes,
                 &mut self.output,
                 sql,
@@ -685,9 +673,15 @@ impl Dump {
                             without_rowid: true,
                             ..
                         } => TableKind::WithoutRowid,
-                        TableClass::Fts5 | TableClass::Fts5External => TableKind::Fts5,
+                        TableClass::Fts5
+                        | TableClass::Fts5External
+                        | TableClass::Fts5Contentless => TableKind::Fts5,
                     },
-                    rows,
+                    rows: if table.class == TableClass::Fts5Contentless {
+                        0
+                    } else {
+                        rows
+                    },
                 })
                 .collect(),
             indexes: names(ObjectKind::Index),
@@ -702,6 +696,18 @@ impl Dump {
             statements: self.output.statements,
             largest_statement_bytes: self.output.largest,
             sql_bytes: self.output.bytes,
+            warnings: self
+                .schema
+                .tables
+                .iter()
+                .zip(&self.row_counts)
+                .filter(|(table, _)| table.class == TableClass::Fts5Contentless)
+                .map(|(table, &rows)| DumpWarning {
+                    table: table.name.clone(),
+                    kind: DumpWarningKind::Fts5ContentlessNotRestorable,
+                    rows,
+                })
+                .collect(),
         }
     }
 }
@@ -713,7 +719,7 @@ fn query(sql: String, context: &str) -> Step {
     })
 }
 
-fn bad_result(context: &str, detail: impl Into<String>) -> DumpError {
+pub(crate) fn bad_result(context: &str, detail: impl Into<String>) -> DumpError {
     DumpError::BadResult {
         context: context.into(),
         detail: detail.into(),
@@ -733,701 +739,6 @@ fn count_result(context: &str, rows: Vec<Row>) -> Result<u64, DumpError> {
             context,
             format!("expected one row, got {}", rows.len()),
         )),
-    }
-}
-
-/// Packs tuples into multi-row INSERT statements under a byte target.
-#[derive(Debug)]
-struct Packer {
-    prefix: String,
-    open: String,
-}
-
-impl Packer {
-    fn new(prefix: String) -> Self {
-        Self {
-            prefix,
-            open: String::new(),
-        }
-    }
-
-    /// Adds a tuple, closing the open statement first if the tuple would
-    /// take it past `target` bytes (with its `;\n`).
-    fn add(
-        &mut self,
-        tuple: &str,
-        target: usize,
-        output: &mut Output,
-        sql: &mut Vec<u8>,
-    ) -> Result<(), DumpError> {
-        if !self.open.is_empty() && self.open.len() + 1 + tuple.len() + 2 > target {
-            self.flush(output, sql)?;
-        }
-        if self.open.is_empty() {
-            self.open.push_str(&self.prefix);
-        } else {
-            self.open.push(',');
-        }
-        self.open.push_str(tuple);
-        Ok(())
-    }
-
-    fn flush(&mut self, output: &mut Output, sql: &mut Vec<u8>) -> Result<(), DumpError> {
-        if self.open.is_empty() {
-            return Ok(());
-        }
-        self.open.push_str(";\n");
-        let result = output.statement(sql, &self.open, || format!("an INSERT ({})", self.prefix));
-        self.open.clear();
-        result
-    }
-}
-
-/// A row of a page: its key literals and its tuple, unless the row must be
-/// read again value by value (too large for one statement, or holding a
-/// REAL of extreme magnitude).
-#[derive(Debug)]
-struct PageRow {
-    key: Vec<String>,
-    tuple: Option<String>,
-}
-
-/// Writes the rows of one table.
-#[derive(Debug)]
-struct TableCursor {
-    table: usize,
-    shape: TableShape,
-    ident: String,
-    insert: Packer,
-    /// Largest tuple written in a multi-row INSERT; larger rows are split.
-    tuple_budget: usize,
-    after: Option<Vec<String>>,
-    limit: usize,
-    exhausted: bool,
-    page: VecDeque<PageRow>,
-    big: Option<BigRow>,
-    rows_written: u64,
-}
-
-impl TableCursor {
-    fn new(table: usize, shape: TableShape, options: &DumpOptions) -> Result<Self, DumpError> {
-        let ident = quote_ident(&shape.name);
-        let columns: Vec<&str> = shape.columns.iter().map(|c| c.sql_name.as_str()).collect();
-        let prefix = format!("INSERT INTO {ident}({}) VALUES", columns.join(","));
-        // Tuples up to the target less the prefix; a very long column list
-        // may use the room up to the hard limit.
-        let target_room = options
-            .statement_target_bytes
-            .saturating_sub(prefix.len() + 2);
-        let hard_room = (MAX_STATEMENT_BYTES - 1).saturating_sub(prefix.len() + 2);
-        let tuple_budget = if target_room >= MIN_STATEMENT_TARGET_BYTES / 2 {
-            target_room
-        } else {
-            hard_room
-        };
-        if tuple_budget < MIN_PIECE_ROOM {
-            return Err(DumpError::StatementTooLarge {
-                what: format!("the column list of the INSERTs into {:?}", shape.name),
-                bytes: prefix.len(),
-            });
-        }
-        Ok(Self {
-            table,
-            shape,
-            ident,
-            insert: Packer::new(prefix),
-            tuple_budget,
-            after: None,
-            limit: INITIAL_PAGE_ROWS.min(options.max_page_rows),
-            exhausted: false,
-            page: VecDeque::new(),
-            big: None,
-            rows_written: 0,
-        })
-    }
-
-    fn buffered_bytes(&self) -> usize {
-        let page: usize = self
-            .page
-            .iter()
-            .map(|r| {
-                r.tuple.as_ref().map_or(0, String::len)
-                    + r.key.iter().map(String::len).sum::<usize>()
-            })
-            .sum();
-        page + self.insert.open.len() + self.big.as_ref().map_or(0, BigRow::buffered_bytes)
-    }
-
-    fn context(&self, what: &str) -> String {
-        format!("{what} of {:?}", self.shape.name)
-    }
-
-    /// Checks a query's size before it is handed out.
-    fn query(&self, sql: String, what: &str) -> Result<Option<Query>, DumpError> {
-        if sql.len() >= MAX_QUERY_BYTES {
-            return Err(DumpError::QueryTooLarge {
-                table: self.shape.name.clone(),
-                bytes: sql.len(),
-            });
-        }
-        Ok(Some(Query {
-            sql,
-            context: self.context(what),
-        }))
-    }
-
-    /// Writes what it can; returns the next query, or None when the table is done.
-    fn advance(
-        &mut self,
-        mut rows: Option<Vec<Row>>,
-        options: &DumpOptions,
-        output: &mut Output,
-        sql: &mut Vec<u8>,
-    ) -> Result<Option<Query>, DumpError> {
-        let target = options.statement_target_bytes;
-        loop {
-            if let Some(big) = &mut self.big {
-                let writer = RowWriter {
-                    shape: &self.shape,
-                    ident: &self.ident,
-                    prefix: &self.insert.prefix,
-                    target,
-                };
-                match big.advance(rows.take(), &writer, output, sql)? {
-                    BigStep::Query(sql, what) => return self.query(sql, what),
-                    BigStep::Inserted => self.rows_written += 1,
-                    BigStep::Done => self.big = None,
-                }
-                continue;
-            }
-            if let Some(row) = self.page.pop_front() {
-                match row.tuple {
-                    Some(tuple) => {
-                        self.insert.add(&tuple, target, output, sql)?;
-                        self.rows_written += 1;
-                    }
-                    None => {
-                        // Keep statements in key order around the split row.
-                        self.insert.flush(output, sql)?;
-                        self.big = Some(BigRow::new(row.key, self.tuple_budget));
-                    }
-                }
-                continue;
-            }
-            if self.exhausted {
-                self.insert.flush(output, sql)?;
-                return Ok(None);
-            }
-            match rows.take() {
-                Some(page) => self.accept_page(page, options)?,
-                None => {
-                    let sql = query::page(
-                        &self.shape,
-                        &self.ident,
-                        self.after.as_deref(),
-                        self.limit,
-                        self.tuple_budget,
-                        options.page_target_bytes,
-                    );
-                    return self.query(sql, "rows");
-                }
-            }
-        }
-    }
-
-    /// Takes a page: queues its rows, remembers the last key, adapts the
-    /// row limit to the rows' size and notes whether the table is exhausted.
-    fn accept_page(&mut self, rows: Vec<Row>, options: &DumpOptions) -> Result<(), DumpError> {
-        let context = self.context("rows");
-        let keys = query::key_len(&self.shape);
-        let returned = rows.len();
-        let mut inner_total = 0usize;
-        let mut bytes = 0usize;
-        for row in rows {
-            if row.len() != keys + 3 {
-                return Err(bad_result(
-                    &context,
-                    format!("expected {} columns, got {}", keys + 3, row.len()),
-                ));
-            }
-            let mut values = row.into_iter();
-            let mut key = Vec::with_capacity(keys);
-            for _ in 0..keys {
-                match values.next().flatten() {
-                    Some(literal) => key.push(
-                        query::decode_exact_real(literal)
-                            .ok_or_else(|| bad_result(&context, "a malformed exact REAL key"))?,
-                    ),
-                    None => {
-                        return Err(DumpError::OversizedKey {
-                            table: self.shape.name.clone(),
-                            bytes: self.tuple_budget + 1,
-                        })
-                    }
-                }
-            }
-            let number = |value: Option<Option<String>>, what: &str| -> Result<usize, DumpError> {
-                value
-                    .flatten()
-                    .and_then(|v| v.parse().ok())
-                    .ok_or_else(|| bad_result(&context, format!("{what} is not a number")))
-            };
-            let size = number(values.next(), "the tuple size")?;
-            inner_total = number(values.next(), "the page row count")?;
-            let tuple = values.next().flatten();
-            bytes += size.min(self.tuple_budget + 1);
-            self.after = Some(key.clone());
-            self.page.push_back(PageRow { key, tuple });
-        }
-        if returned == 0 || (inner_total < self.limit && returned == inner_total) {
-            self.exhausted = true;
-        }
-        if let Some(average) = bytes.checked_div(returned) {
-            self.limit =
-                (options.page_target_bytes / average.max(1)).clamp(1, options.max_page_rows);
-        }
-        Ok(())
-    }
-}
-
-/// What the statements of one oversized row need to know about its table.
-struct RowWriter<'a> {
-    shape: &'a TableShape,
-    ident: &'a str,
-    prefix: &'a str,
-    target: usize,
-}
-
-impl RowWriter<'_> {
-    fn update(&self, assignments: &str, key_where: &str) -> String {
-        format!(
-            "UPDATE {} SET {assignments} WHERE {key_where};\n",
-            self.ident
-        )
-    }
-}
-
-/// One value of an oversized row, as the row detail query reports it.
-#[derive(Debug)]
-struct Cell {
-    kind: String,
-    bytes: u64,
-    chars: u64,
-    has_nul: bool,
-    literal: Option<String>,
-}
-
-impl Cell {
-    fn is_deferrable(&self) -> bool {
-        self.kind == "text" || self.kind == "blob"
-    }
-
-    /// Bytes of its literal (estimated from below when not read).
-    fn size(&self) -> usize {
-        match &self.literal {
-            Some(literal) => literal.len(),
-            None if self.kind == "blob" => 2 * self.bytes as usize + 3,
-            None => self.bytes as usize + 2,
-        }
-    }
-
-    fn placeholder(&self) -> &'static str {
-        if self.kind == "blob" {
-            "X''"
-        } else {
-            "''"
-        }
-    }
-}
-
-/// An oversized value being appended piece by piece.
-#[derive(Debug)]
-struct PieceCell {
-    column: usize,
-    kind: PieceKind,
-    /// The type and byte size the value must still have.
-    expected: String,
-    /// Units (characters or bytes) in the value, the next one to read
-    /// (1-based), and how many to read per piece.
-    units: u64,
-    next: u64,
-    span: u64,
-}
-
-#[derive(Debug)]
-enum BigStage {
-    /// The row's values are to be read.
-    Detail,
-    /// REALs of extreme magnitude are being read exactly, one by one.
-    ExactReals(Vec<Cell>),
-    /// The row is inserted; oversized values are being appended.
-    Pieces(VecDeque<PieceCell>),
-}
-
-/// An oversized row being written.
-#[derive(Debug)]
-struct BigRow {
-    key: Vec<String>,
-    literal_limit: usize,
-    stage: BigStage,
-}
-
-enum BigStep {
-    Query(String, &'static str),
-    Inserted,
-    Done,
-}
-
-impl BigRow {
-    fn new(key: Vec<String>, literal_limit: usize) -> Self {
-        Self {
-            key,
-            literal_limit,
-            stage: BigStage::Detail,
-        }
-    }
-
-    fn buffered_bytes(&self) -> usize {
-        let cells = match &self.stage {
-            BigStage::ExactReals(cells) => cells
-                .iter()
-                .map(|c| c.literal.as_ref().map_or(0, String::len))
-                .sum(),
-            _ => 0,
-        };
-        self.key.iter().map(String::len).sum::<usize>() + cells
-    }
-
-    fn advance(
-        &mut self,
-        rows: Option<Vec<Row>>,
-        writer: &RowWriter,
-        output: &mut Output,
-        sql: &mut Vec<u8>,
-    ) -> Result<BigStep, DumpError> {
-        let key_where = query::key_where(writer.shape, &self.key);
-        let table = writer.shape.name.as_str();
-        // Room for a piece's literal in the statements that carry pieces.
-        if key_where.len() + writer.ident.len() + 2 * MIN_PIECE_ROOM > writer.target {
-            return Err(DumpError::OversizedKey {
-                table: table.into(),
-                bytes: key_where.len(),
-            });
-        }
-        match &mut self.stage {
-            BigStage::Detail => {
-                let Some(rows) = rows else {
-                    let sql = query::row_detail(
-                        writer.shape,
-                        writer.ident,
-                        &self.key,
-                        self.literal_limit,
-                    );
-                    return Ok(BigStep::Query(sql, "an oversized row"));
-                };
-                self.stage = BigStage::ExactReals(parse_detail(writer.shape, rows)?);
-                self.advance(None, writer, output, sql)
-            }
-            BigStage::ExactReals(cells) => {
-                if let Some(column) = cells
-                    .iter()
-                    .position(|c| c.kind == "real" && c.literal.is_none())
-                {
-                    let Some(rows) = rows else {
-                        let sql = query::exact_real(writer.shape, writer.ident, &self.key, column);
-                        return Ok(BigStep::Query(sql, "a REAL of extreme magnitude"));
-                    };
-                    let literal = match rows.as_slice() {
-                        [row] => match row.as_slice() {
-                            [Some(literal)] => query::decode_exact_real(literal.clone())
-                                .ok_or_else(|| {
-                                    bad_result(table, "a malformed exact REAL literal")
-                                })?,
-                            _ => return Err(bad_result(table, "no exact literal for a REAL")),
-                        },
-                        _ => {
-                            return Err(DumpError::RowChanged {
-                                table: table.into(),
-                                detail: format!("{} rows found where one was expected", rows.len()),
-                            })
-                        }
-                    };
-                    cells[column].literal = Some(literal);
-                    return self.advance(None, writer, output, sql);
-                }
-                let cells = std::mem::take(cells);
-                self.stage =
-                    BigStage::Pieces(write_split_row(cells, writer, &key_where, output, sql)?);
-                Ok(BigStep::Inserted)
-            }
-            BigStage::Pieces(cells) => {
-                let Some(cell) = cells.front_mut() else {
-                    return Ok(BigStep::Done);
-                };
-                let column = &writer.shape.columns[cell.column];
-                let c = column.sql_name.as_str();
-                let (open, close_more, close_last) = match (cell.kind, column.numeric_affinity) {
-                    (PieceKind::Blob, _) => ("CAST(", " AS BLOB)", " AS BLOB)"),
-                    (_, true) => ("CAST(", " AS BLOB)", " AS TEXT)"),
-                    (_, false) => ("", "", ""),
-                };
-                let frame = writer.update(&format!("{c} = {open}{c} || {close_more}"), &key_where);
-                let literal_room = writer.target.saturating_sub(frame.len());
-                let remaining_pieces = (cell.units + 1 - cell.next).div_ceil(cell.span) as usize;
-                let count = remaining_pieces.min(PIECES_PER_QUERY);
-                let Some(rows) = rows else {
-                    let sql = query::pieces(
-                        writer.shape,
-                        writer.ident,
-                        &self.key,
-                        cell.column,
-                        cell.kind,
-                        cell.next,
-                        cell.span,
-                        count,
-                        literal_room,
-                    );
-                    return Ok(BigStep::Query(sql, "pieces of an oversized value"));
-                };
-                let changed = |detail: String| DumpError::RowChanged {
-                    table: table.into(),
-                    detail,
-                };
-                let row = match <[Row; 1]>::try_from(rows) {
-                    Ok([row]) => row,
-                    Err(rows) => {
-                        return Err(changed(format!(
-                            "{} rows where one was expected",
-                            rows.len()
-                        )))
-                    }
-                };
-                if row.len() != count + 1 {
-                    return Err(bad_result(
-                        table,
-                        format!("expected {} piece columns, got {}", count + 1, row.len()),
-                    ));
-                }
-                let mut values = row.into_iter();
-                let found = values.next().flatten().unwrap_or_default();
-                if found != cell.expected {
-                    return Err(changed(format!(
-                        "column {c} was {:?}, now {found:?}",
-                        cell.expected
-                    )));
-                }
-                let mut finished = false;
-                for piece in values {
-                    let Some(piece) = piece else {
-                        // This piece's literal is too long (quotes, wide
-                        // characters): read smaller pieces from here on.
-                        cell.span = (cell.span / 2).max(1);
-                        break;
-                    };
-                    let literal = match cell.kind {
-                        PieceKind::Text => piece,
-                        PieceKind::TextBytes | PieceKind::Blob => format!("X'{piece}'"),
-                    };
-                    let last = cell.next + cell.span > cell.units;
-                    let close = if last { close_last } else { close_more };
-                    let statement =
-                        writer.update(&format!("{c} = {open}{c} || {literal}{close}"), &key_where);
-                    output.statement(sql, &statement, || {
-                        format!("a piece of a value of {table:?}")
-                    })?;
-                    cell.next += cell.span;
-                    if last {
-                        finished = true;
-                        break;
-                    }
-                }
-                if finished {
-                    cells.pop_front();
-                }
-                self.advance(None, writer, output, sql)
-            }
-        }
-    }
-}
-
-/// The least room a piece's literal must have in its statement.
-const MIN_PIECE_ROOM: usize = 256;
-
-/// Reads the row detail query's result.
-fn parse_detail(shape: &TableShape, rows: Vec<Row>) -> Result<Vec<Cell>, DumpError> {
-    let table = shape.name.as_str();
-    let row = match <[Row; 1]>::try_from(rows) {
-        Ok([row]) => row,
-        Err(rows) => {
-            return Err(DumpError::RowChanged {
-                table: table.into(),
-                detail: format!("{} rows found where one was expected", rows.len()),
-            })
-        }
-    };
-    if row.len() != 2 * shape.columns.len() {
-        return Err(bad_result(
-            table,
-            format!(
-                "expected {} columns, got {}",
-                2 * shape.columns.len(),
-                row.len()
-            ),
-        ));
-    }
-    let mut cells = Vec::with_capacity(shape.columns.len());
-    let mut values = row.into_iter();
-    while let (Some(meta), Some(literal)) = (values.next(), values.next()) {
-        let meta = meta.unwrap_or_default();
-        let parts: Vec<&str> = meta.split(' ').collect();
-        let parsed = match parts.as_slice() {
-            [kind, bytes, chars, nul] => bytes
-                .parse()
-                .ok()
-                .zip(chars.parse().ok())
-                .map(|(b, c)| (*kind, b, c, *nul == "1")),
-            _ => None,
-        };
-        let Some((kind, bytes, chars, has_nul)) = parsed else {
-            return Err(bad_result(
-                table,
-                format!("unreadable value description {meta:?}"),
-            ));
-        };
-        if literal.is_none() && !matches!(kind, "text" | "blob" | "real") {
-            return Err(bad_result(table, format!("no literal for a {kind} value")));
-        }
-        cells.push(Cell {
-            kind: kind.into(),
-            bytes,
-            chars,
-            has_nul,
-            literal,
-        });
-    }
-    Ok(cells)
-}
-
-/// Writes the INSERT of an oversized row with its largest values deferred,
-/// and UPDATEs for the deferred values that fit in one statement; returns the
-/// values still to be written in pieces.
-fn write_split_row(
-    cells: Vec<Cell>,
-    writer: &RowWriter,
-    key_where: &str,
-    output: &mut Output,
-    sql: &mut Vec<u8>,
-) -> Result<VecDeque<PieceCell>, DumpError> {
-    let table = writer.shape.name.as_str();
-    let mut deferred = vec![false; cells.len()];
-    let insert_len = |deferred: &[bool]| -> usize {
-        let values: usize = cells
-            .iter()
-            .zip(deferred)
-            .map(|(c, &d)| if d { c.placeholder().len() } else { c.size() })
-            .sum();
-        writer.prefix.len() + 2 + cells.len().saturating_sub(1) + values + 2
-    };
-    // Values too large to have been read are always deferred; then the
-    // largest others until the INSERT fits the target.
-    for (i, cell) in cells.iter().enumerate() {
-        deferred[i] = cell.literal.is_none();
-    }
-    let mut candidates: Vec<usize> = (0..cells.len())
-        .filter(|&i| cells[i].is_deferrable() && !deferred[i])
-        .collect();
-    candidates.sort_by_key(|&i| std::cmp::Reverse(cells[i].size()));
-    for &i in &candidates {
-        if insert_len(&deferred) <= writer.target {
-            break;
-        }
-        deferred[i] = true;
-    }
-    let values: Vec<&str> = cells
-        .iter()
-        .zip(&deferred)
-        .map(|(c, &d)| {
-            if d {
-                c.placeholder()
-            } else {
-                c.literal.as_deref().unwrap_or_default()
-            }
-        })
-        .collect();
-    let insert = format!("{}({});\n", writer.prefix, values.join(","));
-    output.statement(sql, &insert, || {
-        format!("the INSERT of an oversized row of {table:?}")
-    })?;
-
-    // Deferred values that fit whole: as few UPDATEs as the target allows.
-    let frame = writer.update("", key_where).len();
-    let mut assignments: Vec<String> = Vec::new();
-    let mut length = frame;
-    let mut pieces = VecDeque::new();
-    for (i, cell) in cells.iter().enumerate().filter(|(i, _)| deferred[*i]) {
-        let name = &writer.shape.columns[i].sql_name;
-        match &cell.literal {
-            Some(literal) if frame + name.len() + 3 + literal.len() <= writer.target => {
-                let assignment = format!("{name} = {literal}");
-                if !assignments.is_empty() && length + 2 + assignment.len() > writer.target {
-                    let statement = writer.update(&assignments.join(", "), key_where);
-                    output.statement(sql, &statement, || {
-                        format!("an UPDATE of an oversized row of {table:?}")
-                    })?;
-                    assignments.clear();
-                    length = frame;
-                }
-                length += assignment.len() + if assignments.is_empty() { 0 } else { 2 };
-                assignments.push(assignment);
-            }
-            _ => pieces.push_back(piece_cell(i, cell, writer, key_where)),
-        }
-    }
-    if !assignments.is_empty() {
-        let statement = writer.update(&assignments.join(", "), key_where);
-        output.statement(sql, &statement, || {
-            format!("an UPDATE of an oversized row of {table:?}")
-        })?;
-    }
-    Ok(pieces)
-}
-
-/// How an oversized value is read in pieces: by characters for TEXT, sized
-/// from its average bytes per character; by bytes for BLOBs and NUL text.
-fn piece_cell(column: usize, cell: &Cell, writer: &RowWriter, key_where: &str) -> PieceCell {
-    let name = &writer.shape.columns[column].sql_name;
-    // The longest frame (a numeric-affinity CAST) and an X'' wrapper.
-    let frame = writer
-        .update(&format!("{name} = CAST({name} ||  AS TEXT)"), key_where)
-        .len()
-        + 3;
-    let room = writer.target.saturating_sub(frame).max(MIN_PIECE_ROOM) as u64;
-    let expected = format!("{} {}", cell.kind, cell.bytes);
-    if cell.kind == "blob" || cell.has_nul {
-        let kind = if cell.kind == "blob" {
-            PieceKind::Blob
-        } else {
-            PieceKind::TextBytes
-        };
-        return PieceCell {
-            column,
-            kind,
-            expected,
-            units: cell.bytes,
-            next: 1,
-            span: room / 2,
-        };
-    }
-    // Aim a little under the room: quotes are doubled in the literal.
-    let chars = cell.chars.max(1);
-    let span = (room * 9 / 10 * chars / cell.bytes.max(1)).max(1);
-    PieceCell {
-        column,
-        kind: PieceKind::Text,
-        expected,
-        units: chars,
-        next: 1,
-        span,
     }
 }
 

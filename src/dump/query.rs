@@ -1,83 +1,231 @@
 //! The SQL text of the queries that read rows, oversized rows and pieces of
 //! oversized values. Every value they return is TEXT or NULL, so nothing
 //! loses precision on its way through JavaScript and JSON.
+//!
+//! D1's limits are kept by construction:
+//!
+//! - Result columns (100 per SELECT, at every level: CTEs and subqueries
+//!   too). The queries that read one row ([`row_detail`], [`exact_real`],
+//!   [`pieces`]) read it through `WITH s(c0,c1,..) AS (SELECT * FROM "t"
+//!   WHERE <key>)`: the key filter sits inside the CTE, so the CTE has
+//!   exactly the table's `SELECT *` columns (at most 100, D1's limit per
+//!   table), and each returns at most one column per `SELECT *` column. The
+//!   page query ([`page`]) reads its rows through `WITH s(k0,c0,..) AS
+//!   (SELECT rowid, * FROM "t" WHERE <after> ORDER BY <key> LIMIT n)`, with
+//!   `k0` only for a rowid table without an INTEGER PRIMARY KEY (with one,
+//!   the rowid is read through its column); when that would be 101 columns
+//!   (such a table with 100 columns) it names the stored columns instead, in
+//!   CTEs of at most [`NAMED_CHUNK`] columns plus `k0`, joined on `k0`
+//!   ([`page_source`]). Above that level, the values are grouped by
+//!   [`GROUP_COLUMNS`]: the level that reads the CTE returns per group one
+//!   fragment and one size (at most 3 + 2 * ceil(101 / 25) = 13 columns), and
+//!   the levels above it 4 to 6 columns.
+//! - Size: the CTEs name columns by positional aliases, so a query's size
+//!   does not grow with the length of the table's column names, except in
+//!   the named form above and for the key columns' names in filters, which
+//!   fail with [`super::DumpError::QueryTooLarge`] if they cannot fit.
+//! - Expression depth: every chain of binary operators over the columns
+//!   (`||`, `+`, `AND`) is a balanced tree, [`balanced`], so the depth grows
+//!   with the logarithm of the number of columns.
+//! - Bound parameters: none; every value is a literal.
 
 use super::schema::{KeyShape, TableShape};
 use super::{REAL_DECIMAL_MAX, REAL_DECIMAL_MIN};
+use crate::d1_limits::MAX_COLUMNS;
 
-/// An alias for the `i`th dump column inside the queries: short names keep
-/// the queries small whatever the real column names are.
-fn alias(i: usize) -> String {
-    format!("c{i}")
+/// Dump columns per group in the page query: each group's literals are
+/// joined into one fragment, so the level that reads the rows returns two
+/// values per group, not per column.
+pub(crate) const GROUP_COLUMNS: usize = 25;
+
+/// Columns named per CTE when a page cannot be read as `SELECT rowid, *`.
+pub(crate) const NAMED_CHUNK: usize = 50;
+
+/// `terms` joined by the binary operator `op` as a balanced tree, for
+/// example `((a || b) || (c || d))`: at most ceil(log2(n)) operators deep
+/// where a chain would be n - 1 deep. NULL in any term makes the whole NULL
+/// for `||` and `+`, as in a chain. `terms` must not be empty.
+pub(crate) fn balanced(terms: &[String], op: &str) -> String {
+    match terms {
+        [] => String::new(),
+        [one] => one.clone(),
+        _ => {
+            let (left, right) = terms.split_at(terms.len() / 2);
+            format!("({} {op} {})", balanced(left, op), balanced(right, op))
+        }
+    }
 }
+
+/// The alias of the `i`th dump column in the queries' CTEs: `c<p>` for the
+/// `p`th column of `SELECT *`, `k0` for an explicit rowid (only the page
+/// query has it).
+pub(crate) fn col(shape: &TableShape, i: usize) -> String {
+    match shape.columns[i].star {
+        Some(p) => format!("c{p}"),
+        None => "k0".into(),
+    }
+}
+
+/// Whether the page query selects the rowid next to the table's columns:
+/// a rowid table without an INTEGER PRIMARY KEY.
+fn selects_rowid(shape: &TableShape) -> bool {
+    matches!(shape.key, KeyShape::Rowid { .. }) && shape.rowid_star.is_none()
+}
+
+/// Whether a page can be read as `SELECT rowid, *` (or `SELECT *`) within
+/// D1's 100 result columns.
+pub(crate) fn star_fits(shape: &TableShape) -> bool {
+    shape.star_width + usize::from(selects_rowid(shape)) <= MAX_COLUMNS
+}
+
+/// The alias of the `j`th key column in the page query.
+fn key_ref(shape: &TableShape, j: usize) -> String {
+    match &shape.key {
+        KeyShape::Rowid { .. } => match shape.rowid_star {
+            Some(p) => format!("c{p}"),
+            None => "k0".into(),
+        },
+        KeyShape::PrimaryKey { columns } => col(shape, columns[j]),
+    }
+}
+
+/// The key columns by the table's own names (the rowid by its alias column
+/// or a rowid name), in key order.
+fn key_names(shape: &TableShape) -> Vec<String> {
+    match &shape.key {
+        KeyShape::Rowid { expr } => vec![expr.clone()],
+        KeyShape::PrimaryKey { columns } => columns
+            .iter()
+            .map(|&i| shape.columns[i].sql_name.clone())
+            .collect(),
+    }
+}
+
+/// The `c0,c1,..` aliases of every column of `SELECT *`.
+fn star_aliases(shape: &TableShape) -> Vec<String> {
+    (0..shape.star_width).map(|p| format!("c{p}")).collect()
+}
+
+/// `WITH s(c0,..) AS (SELECT * FROM <table> WHERE <key>) `: the one row
+/// with key literals `key`, its columns by position.
+fn row_source(shape: &TableShape, table: &str, key: &[String]) -> String {
+    format!(
+        "WITH s({}) AS (SELECT * FROM {table} WHERE {}) ",
+        star_aliases(shape).join(","),
+        key_where(shape, key)
+    )
+}
+
+/// The CTEs (`WITH ... `) and the FROM clause that read one page: the rows
+/// after `after` in key order, at most `limit`. `SELECT rowid, *` (without
+/// `rowid` when it is not needed) when that is at most 100 columns; else
+/// the stored columns by name, [`NAMED_CHUNK`] per CTE with the rowid as
+/// `k0`, joined on `k0`. Every CTE holds the same rows: they are read with
+/// the same filter, order and limit in one statement.
+pub(crate) fn page_source(
+    shape: &TableShape,
+    table: &str,
+    after: Option<&[String]>,
+    limit: usize,
+) -> (String, String) {
+    let filter = after
+        .map(|a| format!(" WHERE {}", after_filter(shape, a)))
+        .unwrap_or_default();
+    let rows = format!(
+        "FROM {table}{filter} ORDER BY {} LIMIT {limit}",
+        key_names(shape).join(", ")
+    );
+    let rowid = match &shape.key {
+        KeyShape::Rowid { expr } if selects_rowid(shape) => Some(expr.as_str()),
+        _ => None,
+    };
+    if star_fits(shape) {
+        let mut names = Vec::with_capacity(shape.star_width + 1);
+        let mut select = String::new();
+        if let Some(rowid) = rowid {
+            names.push("k0".to_string());
+            select = format!("{rowid}, ");
+        }
+        names.extend(star_aliases(shape));
+        return (
+            format!("WITH s({}) AS (SELECT {select}* {rows}) ", names.join(",")),
+            "s".into(),
+        );
+    }
+    // Only a rowid table of 100 columns without an INTEGER PRIMARY KEY gets
+    // here: `SELECT rowid, *` would return 101 columns.
+    let rowid = rowid.unwrap_or("rowid");
+    let named: Vec<(String, &str)> = shape
+        .columns
+        .iter()
+        .filter_map(|c| c.star.map(|p| (format!("c{p}"), c.sql_name.as_str())))
+        .collect();
+    let mut ctes = Vec::new();
+    for (j, chunk) in named.chunks(NAMED_CHUNK).enumerate() {
+        let aliases: Vec<&str> = chunk.iter().map(|(a, _)| a.as_str()).collect();
+        let names: Vec<&str> = chunk.iter().map(|(_, n)| *n).collect();
+        ctes.push(format!(
+            "s{j}(k0,{}) AS (SELECT {rowid}, {} {rows})",
+            aliases.join(","),
+            names.join(", ")
+        ));
+    }
+    let from: Vec<String> = (0..ctes.len()).map(|j| format!("s{j}")).collect();
+    let using = if ctes.len() > 1 { " USING (k0)" } else { "" };
+    (
+        format!("WITH {} ", ctes.join(", ")),
+        from.join(" JOIN ") + using,
+    )
+}
+
+/// SQL that is true when TEXT `c` must be written as `CAST(X'..' AS TEXT)`:
+/// it holds a NUL (at which `quote()` stops), a carriage return (which the
+/// sqlite3 shell drops at the end of an input line, even inside a literal)
+/// or U+FFFD (so that a U+FFFD in a quoted literal reaching Rust can only
+/// stand for bytes that are not UTF-8, replaced on the way through JSON).
+fn needs_hex(c: &str) -> String {
+    format!("instr({c},char(0))+instr({c},char(13))+instr({c},char(65533))>0")
+}
+
+/// SQL for the hex form of TEXT `c`: `CAST(X'..' AS TEXT)`, exact for any
+/// bytes and 2 operators deep whatever the text.
+fn hex_text(c: &str) -> String {
+    format!("'CAST(X'''||hex({c})||''' AS TEXT)'")
+}
+
+/// Bytes of [`hex_text`] beyond twice the value's bytes.
+pub(crate) const HEX_TEXT_OVERHEAD: usize = "CAST(X'' AS TEXT)".len();
+
+/// The character every byte sequence that is not UTF-8 becomes on its way
+/// from D1 through JavaScript: a literal holding it must be read again in
+/// hex, because the dump writes every real U+FFFD in hex form.
+pub(crate) const REPLACEMENT: char = '\u{FFFD}';
 
 /// SQL for the literal that re-creates the value of column `c` exactly:
 /// REALs of ordinary magnitude as 17 significant digits (which every SQLite
-/// reads back exactly), zero and infinities, INTEGERs, BLOBs and NULL as
-/// `quote()` writes them, TEXT as a quoted string, or as `CAST(X'..' AS
-/// TEXT)` when it holds a NUL character (which `quote()` would cut off).
-/// NULL for a REAL of extreme magnitude, whose decimal form SQLite does not
-/// read back exactly: such a value is read again with [`exact_real`].
+/// reads back exactly), a negative zero as `-0.0` (told from `0.0` by
+/// `atan2(c,-1.0)`, which is -pi for it), other zeros as `0.0`, the
+/// infinities, INTEGERs, BLOBs and NULL as `quote()` writes them, TEXT as a
+/// quoted string, or as `CAST(X'..' AS TEXT)` when [`needs_hex`]. NULL for
+/// a REAL of extreme magnitude, whose decimal form SQLite does not read
+/// back exactly: such a value is read again with [`exact_real`].
 pub(crate) fn literal_expr(c: &str) -> String {
     // Compact: this is repeated for every column of every page query.
     format!(
         "CASE typeof({c}) \
          WHEN 'real' THEN CASE WHEN abs({c}) BETWEEN {REAL_DECIMAL_MIN} AND {REAL_DECIMAL_MAX} \
-         THEN printf('%!.17g',{c}) WHEN {c}=0 OR abs({c})=9e999 THEN quote({c}) END \
-         WHEN 'text' THEN CASE WHEN instr({c},char(0))>0 THEN 'CAST(X'''||hex({c})||''' AS TEXT)' \
-         WHEN instr({c},char(13))>0 THEN {} ELSE quote({c}) END \
+         THEN printf('%!.17g',{c}) WHEN {c}=0 THEN CASE WHEN atan2({c},-1.0)<0 THEN '-0.0' ELSE '0.0' END \
+         WHEN abs({c})=9e999 THEN quote({c}) END \
+         WHEN 'text' THEN CASE WHEN {} THEN {} ELSE quote({c}) END \
          ELSE quote({c}) END",
-        text_literal(c)
+        needs_hex(c),
+        hex_text(c)
     )
-}
-
-/// SQL for a TEXT literal of `text` (an expression) with every carriage
-/// return written as `' || char(13) || '`: the sqlite3 shell drops a CR that
-/// ends an input line, even inside a string literal.
-fn text_literal(text: &str) -> String {
-    format!("replace(quote({text}),char(13),''' || char(13) || ''')")
 }
 
 /// SQL for the size in bytes of column `c`'s value (0 for NULL).
 fn raw_bytes(c: &str) -> String {
     format!("coalesce(length(CAST({c} AS BLOB)),0)")
-}
-
-/// The innermost SELECT: key columns as `k0..`, dump columns as `c0..`.
-fn aliased_source(shape: &TableShape, table: &str, filter: &str, tail: &str) -> String {
-    let mut select: Vec<String> = match &shape.key {
-        KeyShape::Rowid { expr } => vec![format!("{expr} AS k0")],
-        KeyShape::PrimaryKey { columns } => columns
-            .iter()
-            .enumerate()
-            .map(|(j, &i)| format!("{} AS k{j}", shape.columns[i].sql_name))
-            .collect(),
-    };
-    select.extend(
-        shape
-            .columns
-            .iter()
-            .enumerate()
-            .map(|(i, c)| format!("{} AS {}", c.sql_name, alias(i))),
-    );
-    let filter = if filter.is_empty() {
-        String::new()
-    } else {
-        format!(" WHERE {filter}")
-    };
-    format!("SELECT {} FROM {table}{filter}{tail}", select.join(", "))
-}
-
-/// The key columns in key order, for ORDER BY.
-fn key_order(shape: &TableShape) -> String {
-    match &shape.key {
-        KeyShape::Rowid { expr } => expr.clone(),
-        KeyShape::PrimaryKey { columns } => columns
-            .iter()
-            .map(|&i| shape.columns[i].sql_name.as_str())
-            .collect::<Vec<_>>()
-            .join(", "),
-    }
 }
 
 /// The number of key columns.
@@ -88,39 +236,53 @@ pub(crate) fn key_len(shape: &TableShape) -> usize {
     }
 }
 
-/// `WHERE` condition for the rows after `after` (key literals) in key order.
+/// `WHERE` condition, by the table's own names, for the rows after `after`
+/// (key literals) in key order.
 fn after_filter(shape: &TableShape, after: &[String]) -> String {
-    match &shape.key {
-        KeyShape::Rowid { expr } => format!("{expr} > {}", after[0]),
-        KeyShape::PrimaryKey { columns } if columns.len() == 1 => {
-            format!("{} > {}", shape.columns[columns[0]].sql_name, after[0])
-        }
-        KeyShape::PrimaryKey { .. } => format!("({}) > ({})", key_order(shape), after.join(", ")),
+    let names = key_names(shape);
+    if after.len() == 1 {
+        format!("{} > {}", names[0], after[0])
+    } else {
+        format!("({}) > ({})", names.join(", "), after.join(", "))
     }
 }
 
-/// `WHERE` condition naming exactly the row with key literals `key`.
+/// `WHERE` condition naming exactly the row with key literals `key`, with
+/// the table's own column names (for the dump's UPDATE statements and the
+/// queries that read one row): a balanced tree of `AND`s.
 pub(crate) fn key_where(shape: &TableShape, key: &[String]) -> String {
-    match &shape.key {
-        KeyShape::Rowid { expr } => format!("{expr} = {}", key[0]),
-        KeyShape::PrimaryKey { columns } => columns
-            .iter()
-            .zip(key)
-            .map(|(&i, literal)| format!("{} = {literal}", shape.columns[i].sql_name))
-            .collect::<Vec<_>>()
-            .join(" AND "),
-    }
+    let terms: Vec<String> = key_names(shape)
+        .iter()
+        .zip(key)
+        .map(|(name, literal)| format!("{name} = {literal}"))
+        .collect();
+    balanced(&terms, "AND")
 }
+
+/// The separator of the key literals in the page query's first column: no
+/// key literal holds it (they are numbers, `X'..'`, `CAST(X'..' AS TEXT)`
+/// or the marked literals of [`exact_real_expr`]).
+pub(crate) const KEY_SEPARATOR: char = ',';
 
 /// One page of rows after `after`, at most `limit` rows and, counting each
 /// row's tuple at no more than `tuple_budget + 1` bytes, stopping after the
 /// row that reaches `page_target` bytes.
 ///
-/// Columns: the key (the rowid as TEXT, or the primary key columns as
-/// exact literals), the size of the row's VALUES tuple in bytes (a lower bound if
-/// over `tuple_budget`), the number of rows the page would have had without
+/// Columns (4): the key literals joined by [`KEY_SEPARATOR`] (the rowid as
+/// TEXT, or the primary key columns as exact literals, TEXT always in hex
+/// form; NULL if a key value is larger than `tuple_budget`), the size of
+/// the row's VALUES tuple in bytes (an estimate from the values' sizes if
+/// the tuple is NULL), the number of rows the page would have had without
 /// the byte cap, and the tuple `(v1,v2,...)` itself, or NULL when it is
-/// larger than `tuple_budget` (such rows are read again one by one).
+/// larger than `tuple_budget` or holds a REAL of extreme magnitude (such
+/// rows are read again one by one).
+///
+/// Levels, innermost first: the CTEs of [`page_source`]; one that returns
+/// the key, the row's position, the page's row count and, per group of
+/// [`GROUP_COLUMNS`] columns, the group's literals joined by `,` (NULL if
+/// one is NULL: too large or an extreme REAL) and the sum of its values'
+/// sizes; one that joins the fragments into the tuple; one that measures
+/// it; one that sums the sizes; the last cuts the page.
 pub(crate) fn page(
     shape: &TableShape,
     table: &str,
@@ -130,94 +292,114 @@ pub(crate) fn page(
     page_target: usize,
 ) -> String {
     let n = shape.columns.len();
-    let keys = key_len(shape);
-    let key_aliases: Vec<String> = (0..keys).map(|j| format!("k{j}")).collect();
-    let key_list = key_aliases.join(", ");
-    let filter = after.map(|a| after_filter(shape, a)).unwrap_or_default();
-    let source = aliased_source(
-        shape,
-        table,
-        &filter,
-        &format!(" ORDER BY {} LIMIT {limit}", key_order(shape)),
-    );
-
-    let mut quoted = Vec::with_capacity(n);
-    for i in 0..n {
-        let c = alias(i);
-        quoted.push(format!(
-            "CASE WHEN {raw} <= {tuple_budget} THEN {literal} END AS q{i}, {raw} AS r{i}",
-            raw = raw_bytes(&c),
-            literal = literal_expr(&c)
+    let (with, from) = page_source(shape, table, after, limit);
+    let cap = tuple_budget + 1;
+    let indexes: Vec<usize> = (0..n).collect();
+    let mut groups = Vec::new();
+    for (g, members) in indexes.chunks(GROUP_COLUMNS).enumerate() {
+        let mut parts = Vec::with_capacity(2 * members.len());
+        let mut sizes = Vec::with_capacity(members.len());
+        for &i in members {
+            if !parts.is_empty() {
+                parts.push("','".to_string());
+            }
+            let c = col(shape, i);
+            let raw = raw_bytes(&c);
+            parts.push(format!(
+                "CASE WHEN {raw} <= {tuple_budget} THEN {} END",
+                literal_expr(&c)
+            ));
+            sizes.push(raw);
+        }
+        groups.push(format!(
+            "{} AS g{g}, {} AS z{g}",
+            balanced(&parts, "||"),
+            balanced(&sizes, "+")
         ));
     }
-    let q_list: Vec<String> = (0..n).map(|i| format!("q{i}")).collect();
-    let size = std::iter::once((n + 1).to_string())
-        .chain((0..n).map(|i| format!("coalesce(length(CAST(q{i} AS BLOB)), r{i} + 2)")))
-        .collect::<Vec<_>>()
-        .join(" + ");
-    let cap = tuple_budget + 1;
-    // A primary key REAL of extreme magnitude has no q literal: it gets its
-    // exact literal here, as the key must name the row exactly.
-    let key_out: Vec<String> = match &shape.key {
-        KeyShape::Rowid { .. } => vec!["CAST(k0 AS TEXT)".into()],
-        KeyShape::PrimaryKey { columns } => columns
-            .iter()
-            .enumerate()
-            .map(|(j, &i)| {
-                format!(
-                    "coalesce(q{i},CASE WHEN typeof(k{j})='real' THEN {} END)",
-                    exact_real_expr(&format!("k{j}"))
-                )
-            })
-            .collect(),
+    let mut tuple_terms = vec!["'('".to_string()];
+    let mut size_terms = vec![(n + 1).to_string()];
+    for g in 0..groups.len() {
+        if g > 0 {
+            tuple_terms.push("','".into());
+        }
+        tuple_terms.push(format!("g{g}"));
+        size_terms.push(format!("z{g}"));
+    }
+    tuple_terms.push("')'".into());
+    // A text key is always written in hex form: the key names the row in
+    // later queries and statements, so it must be exact whatever its bytes.
+    // A primary key REAL of extreme magnitude gets its exact literal here.
+    let key = match &shape.key {
+        KeyShape::Rowid { .. } => format!("CAST({} AS TEXT)", key_ref(shape, 0)),
+        KeyShape::PrimaryKey { columns } => {
+            let mut terms = Vec::with_capacity(2 * columns.len());
+            for &i in columns {
+                if !terms.is_empty() {
+                    terms.push(format!("'{KEY_SEPARATOR}'"));
+                }
+                let c = col(shape, i);
+                terms.push(format!(
+                    "CASE WHEN {} <= {tuple_budget} THEN CASE WHEN typeof({c})='text' THEN {} \
+                     ELSE coalesce({}, {}) END END",
+                    raw_bytes(&c),
+                    hex_text(&c),
+                    literal_expr(&c),
+                    exact_real_expr(&c)
+                ));
+            }
+            balanced(&terms, "||")
+        }
     };
-    let tuple = format!("'(' || {} || ')'", q_list.join(" || ',' || "));
+    let order: Vec<String> = (0..key_len(shape)).map(|j| key_ref(shape, j)).collect();
     format!(
-        "SELECT {key_out}, CAST(n AS TEXT), CAST(total AS TEXT), CASE WHEN n <= {tuple_budget} THEN {tuple} END \
-         FROM (SELECT {key_list}, {q_list}, {size} AS n, \
-         sum(min({size}, {cap})) OVER (ORDER BY {key_list} ROWS UNBOUNDED PRECEDING) AS upto, \
-         count(*) OVER () AS total \
-         FROM (SELECT {key_list}, {quoted} FROM ({source}))) \
-         WHERE upto - min(n, {cap}) < {page_target} ORDER BY {key_list}",
-        key_out = key_out.join(", "),
-        q_list = q_list.join(", "),
-        quoted = quoted.join(", "),
+        "{with}SELECT k, CAST(n AS TEXT), CAST(total AS TEXT), CASE WHEN n <= {tuple_budget} THEN t END \
+         FROM (SELECT k, o, total, t, n, \
+         sum(min(n, {cap})) OVER (ORDER BY o ROWS UNBOUNDED PRECEDING) AS upto \
+         FROM (SELECT k, o, total, t, coalesce(length(CAST(t AS BLOB)), z) AS n \
+         FROM (SELECT k, o, total, {tuple} AS t, {size} AS z \
+         FROM (SELECT {key} AS k, row_number() OVER (ORDER BY {order}) AS o, \
+         count(*) OVER () AS total, {groups} FROM {from})))) \
+         WHERE upto - min(n, {cap}) < {page_target} ORDER BY o",
+        tuple = balanced(&tuple_terms, "||"),
+        size = balanced(&size_terms, "+"),
+        order = order.join(", "),
+        groups = groups.join(", "),
     )
 }
 
-/// One row, column by column: for each dump column a description
-/// `"<typeof> <bytes> <characters> <has NUL: 0|1>"` and its literal, or NULL
-/// when the value is larger than `literal_limit` bytes or its literal larger
-/// than twice that (or it is a REAL of extreme magnitude).
+/// Separates a value's description from its literal in [`row_detail`]'s
+/// columns; a description never holds it.
+pub(crate) const DETAIL_SEPARATOR: char = ':';
+
+/// One row, column by column: one result column per dump column that is a
+/// column of `SELECT *` (an explicit rowid is the key, already known):
+/// `"<typeof> <bytes> <characters> <hex: 0|1>"` (hex: TEXT that is written
+/// in hex form), followed by [`DETAIL_SEPARATOR`] and the value's literal
+/// unless the value is larger than `literal_limit` bytes (or is a REAL of
+/// extreme magnitude). A literal is then at most twice `literal_limit` plus
+/// [`HEX_TEXT_OVERHEAD`] bytes.
 pub(crate) fn row_detail(
     shape: &TableShape,
     table: &str,
     key: &[String],
     literal_limit: usize,
 ) -> String {
-    let n = shape.columns.len();
-    let mut inner = Vec::with_capacity(n * 2);
-    let mut outer = Vec::with_capacity(n * 2);
-    for i in 0..n {
-        let c = alias(i);
+    let mut outputs = Vec::with_capacity(shape.columns.len());
+    for i in (0..shape.columns.len()).filter(|&i| shape.columns[i].star.is_some()) {
+        let c = col(shape, i);
         let raw = raw_bytes(&c);
-        inner.push(format!(
-            "typeof({c})||' '||{raw}||' '||coalesce(length({c}),0)||' '||coalesce(instr({c},char(0))>0,0) AS m{i}, \
-             CASE WHEN {raw}<={literal_limit} THEN {} END AS l{i}",
+        outputs.push(format!(
+            "typeof({c})||' '||{raw}||' '||coalesce(length({c}),0)||' '||coalesce({},0)\
+             ||coalesce('{DETAIL_SEPARATOR}'||CASE WHEN {raw}<={literal_limit} THEN {} END,'')",
+            needs_hex(&c),
             literal_expr(&c)
-        ));
-        // A literal can be longer than twice its value only by carriage
-        // returns written as char(13); such text is read in pieces instead.
-        outer.push(format!(
-            "m{i}, CASE WHEN length(CAST(l{i} AS BLOB))<={} THEN l{i} END",
-            2 * literal_limit + 3
         ));
     }
     format!(
-        "SELECT {} FROM (SELECT {} FROM ({}))",
-        outer.join(", "),
-        inner.join(", "),
-        aliased_source(shape, table, &key_where(shape, key), "")
+        "{}SELECT {} FROM s",
+        row_source(shape, table, key),
+        outputs.join(", ")
     )
 }
 
@@ -238,15 +420,12 @@ pub(crate) const EXACT_REAL_MARK: char = '~';
 /// outside 2^-100..2^100, in the form [`decode_exact_real`] reads.
 /// One column: the marked literal, TEXT.
 pub(crate) fn exact_real(shape: &TableShape, table: &str, key: &[String], column: usize) -> String {
-    let c = alias(column);
     format!(
-        "SELECT {} FROM (SELECT {} AS {c} FROM {table} WHERE {})",
-        exact_real_expr(&c),
-        shape.columns[column].sql_name,
-        key_where(shape, key)
+        "{}SELECT {} FROM s",
+        row_source(shape, table, key),
+        exact_real_expr(&col(shape, column))
     )
 }
-
 /// The SQL expression behind [`exact_real`] for the REAL `c`: the value
 /// scaled by a power of two (exact) into the range where 17 digits are read
 /// back exactly, and the scaling applied.
@@ -302,11 +481,12 @@ pub(crate) fn decode_exact_real(literal: String) -> Option<String> {
 /// How the pieces of an oversized value are read and appended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum PieceKind {
-    /// TEXT read by characters as `quote(substr(..))` (carriage returns
-    /// as `char(13)`): pieces end on character boundaries and stay readable.
+    /// TEXT read by characters as `quote(substr(..))`: pieces end on
+    /// character boundaries and stay readable. Only for text that needs no
+    /// hex form (no NUL, CR or U+FFFD in the whole value).
     Text,
-    /// TEXT holding NUL characters, read by bytes as hex (`substr` and
-    /// `quote` stop at a NUL in TEXT).
+    /// TEXT read by bytes as hex: text that [`needs_hex`], and text whose
+    /// pieces turn out not to be UTF-8.
     TextBytes,
     /// A BLOB, read by bytes as hex.
     Blob,
@@ -329,23 +509,22 @@ pub(crate) fn pieces(
     count: usize,
     literal_limit: usize,
 ) -> String {
-    let c = alias(column);
+    let c = col(shape, column);
     let mut columns = vec![format!("typeof({c}) || ' ' || {}", raw_bytes(&c))];
     for j in 0..count as u64 {
         let from = start + j * span;
         columns.push(match kind {
             PieceKind::Text => {
-                let literal = text_literal(&format!("substr({c}, {from}, {span})"));
+                let literal = format!("quote(substr({c}, {from}, {span}))");
                 format!("CASE WHEN length(CAST({literal} AS BLOB)) <= {literal_limit} THEN {literal} END")
             }
             PieceKind::TextBytes => format!("hex(substr(CAST({c} AS BLOB), {from}, {span}))"),
             PieceKind::Blob => format!("hex(substr({c}, {from}, {span}))"),
         });
     }
-    let source = format!(
-        "SELECT {} AS {c} FROM {table} WHERE {}",
-        shape.columns[column].sql_name,
-        key_where(shape, key)
-    );
-    format!("SELECT {} FROM ({source})", columns.join(", "))
+    format!(
+        "{}SELECT {} FROM s",
+        row_source(shape, table, key),
+        columns.join(", ")
+    )
 }

@@ -6,15 +6,10 @@ use sha2::{Digest, Sha256};
 use super::error::DumpError;
 use super::sql::{matching_paren, quote_ident, split_top_level_commas, tokenize, Token};
 use super::Row;
+use crate::internal_names::is_internal_name;
 
 /// Suffixes of the shadow tables an FTS5 table `x` keeps as `x_data` etc.
 pub const FTS5_SHADOW_SUFFIXES: [&str; 5] = ["_data", "_idx", "_content", "_docsize", "_config"];
-
-/// Name prefix of D1's internal tables (`_cf_KV`, `_cf_METADATA`), never dumped.
-pub const D1_INTERNAL_PREFIX: &str = "_cf_";
-
-/// Name prefix of SQLite's internal objects, never dumped as such.
-pub const SQLITE_INTERNAL_PREFIX: &str = "sqlite_";
 
 /// How a table's data is stored and re-inserted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +26,9 @@ pub(crate) enum TableClass {
     /// An FTS5 table whose content lives in another table or view: it is
     /// rebuilt from there, not re-inserted.
     Fts5External,
+    /// A contentless FTS5 table (`content=''`, with or without
+    /// `contentless_delete=1`): it keeps no text, so it is recreated empty.
+    Fts5Contentless,
 }
 
 /// A table that is dumped: its CREATE statement and class.
@@ -78,12 +76,17 @@ impl Schema {
             .chain(self.objects.iter().map(|o| o.sql.as_str()))
     }
 
-    /// SHA-256 (lowercase hex) over every schema statement followed by `;\n`,
-    /// in dump order.
+    /// SHA-256 (lowercase hex) over every schema statement, without
+    /// trailing whitespace, followed by `;\n`, in dump order: the statement
+    /// text a reader finds before each terminating `;`.
     pub fn sha256(&self) -> String {
         let mut hasher = Sha256::new();
         for statement in self.statements() {
-            hasher.update(statement.as_bytes());
+            hasher.update(
+                statement
+                    .trim_end_matches(|c: char| c.is_ascii_whitespace())
+                    .as_bytes(),
+            );
             hasher.update(b";\n");
         }
         hasher
@@ -98,13 +101,6 @@ fn has_prefix_ignore_case(name: &str, prefix: &str) -> bool {
     name.len() >= prefix.len()
         && name.is_char_boundary(prefix.len())
         && name[..prefix.len()].eq_ignore_ascii_case(prefix)
-}
-
-/// Whether an object of this name (or on a table of this name) is internal
-/// to D1 or SQLite and never dumped.
-pub(crate) fn is_internal(name: &str) -> bool {
-    has_prefix_ignore_case(name, D1_INTERNAL_PREFIX)
-        || has_prefix_ignore_case(name, SQLITE_INTERNAL_PREFIX)
 }
 
 /// Whether `name` is a shadow table of one of the FTS5 tables `fts_names`.
@@ -149,7 +145,7 @@ pub(crate) fn classify(rows: Vec<Row>) -> Result<Schema, DumpError> {
     // whatever their position.
     let mut virtuals = Vec::new();
     for entry in &entries {
-        if entry.kind == "table" && !is_internal(&entry.name) {
+        if entry.kind == "table" && !is_internal_name(&entry.name) {
             if let Some(sql) = &entry.sql {
                 if let Some((module, args)) = virtual_module(sql) {
                     virtuals.push((entry.name.clone(), module, args));
@@ -166,13 +162,13 @@ pub(crate) fn classify(rows: Vec<Row>) -> Result<Schema, DumpError> {
     let mut schema = Schema::default();
     let mut skipped_tables: Vec<String> = Vec::new();
     for entry in &entries {
-        let skip_table = is_internal(&entry.tbl_name)
+        let skip_table = is_internal_name(&entry.tbl_name)
             || skipped_tables
                 .iter()
                 .any(|t| t.eq_ignore_ascii_case(&entry.tbl_name));
         match entry.kind.as_str() {
             "table" => {
-                if is_internal(&entry.name) || is_fts5_shadow(&entry.name, &fts_names) {
+                if is_internal_name(&entry.name) || is_fts5_shadow(&entry.name, &fts_names) {
                     skipped_tables.push(entry.name.clone());
                     continue;
                 }
@@ -204,7 +200,7 @@ pub(crate) fn classify(rows: Vec<Row>) -> Result<Schema, DumpError> {
             }
             "index" | "view" | "trigger" => {
                 let Some(sql) = &entry.sql else { continue }; // autoindexes
-                if skip_table || is_internal(&entry.name) {
+                if skip_table || is_internal_name(&entry.name) {
                     continue;
                 }
                 let kind = match entry.kind.as_str() {
@@ -248,8 +244,8 @@ fn virtual_module(sql: &str) -> Option<(String, Vec<Token>)> {
     Some((module, args))
 }
 
-/// Classifies a virtual table: FTS5 with its own content, FTS5 with external
-/// content, or an error for contentless FTS5 and other modules.
+/// Classifies a virtual table: FTS5 with its own, external or no content,
+/// or an error for other modules.
 fn fts5_class(name: &str, module: &str, args: &[Token]) -> Result<TableClass, DumpError> {
     if !module.eq_ignore_ascii_case("fts5") {
         return Err(DumpError::UnsupportedVirtualTable {
@@ -261,11 +257,11 @@ fn fts5_class(name: &str, module: &str, args: &[Token]) -> Result<TableClass, Du
         if let [key, Token::Punct('='), value @ ..] = arg {
             if key.is_word("content") {
                 let value: String = value.iter().map(Token::text).collect();
-                return if value.is_empty() {
-                    Err(DumpError::ContentlessFts5 { table: name.into() })
+                return Ok(if value.is_empty() {
+                    TableClass::Fts5Contentless
                 } else {
-                    Ok(TableClass::Fts5External)
-                };
+                    TableClass::Fts5External
+                });
             }
         }
     }
@@ -412,6 +408,9 @@ pub(crate) struct DumpColumn {
     /// Whether a TEXT value stored here could be converted to a number by
     /// the column's affinity while it is rebuilt piece by piece.
     pub numeric_affinity: bool,
+    /// Its position among the columns of `SELECT *` (which include generated
+    /// columns and leave out hidden ones); None for the explicit rowid.
+    pub star: Option<usize>,
 }
 
 /// How rows of a table are ordered, paged and addressed.
@@ -430,6 +429,12 @@ pub(crate) struct TableShape {
     pub name: String,
     pub columns: Vec<DumpColumn>,
     pub key: KeyShape,
+    /// Columns of `SELECT * FROM` the table.
+    pub star_width: usize,
+    /// The position among the columns of `SELECT *` of the INTEGER PRIMARY
+    /// KEY column that is the rowid, if any: the queries then read the
+    /// rowid through it instead of selecting it next to `*`.
+    pub rowid_star: Option<usize>,
 }
 
 /// The names by which SQLite lets a statement address a rowid.
@@ -445,18 +450,28 @@ pub(crate) fn table_shape(
             without_rowid,
             strict,
         } => (without_rowid, strict, false),
-        TableClass::Fts5 | TableClass::Fts5External => (false, false, true),
+        TableClass::Fts5 | TableClass::Fts5External | TableClass::Fts5Contentless => {
+            (false, false, true)
+        }
     };
     // Generated columns (hidden 2 and 3) are computed, and hidden virtual
-    // table columns (hidden 1) are not data.
-    let stored: Vec<&XColumn> = inspection
+    // table columns (hidden 1) are not data. `SELECT *` has all but the
+    // hidden ones.
+    let star: Vec<&XColumn> = inspection
         .columns
         .iter()
-        .filter(|c| c.hidden == 0)
+        .filter(|c| c.hidden != 1)
+        .collect();
+    let stored: Vec<(usize, &XColumn)> = star
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.hidden == 0)
+        .map(|(p, c)| (p, *c))
         .collect();
     let mut columns: Vec<DumpColumn> = stored
         .iter()
-        .map(|c| DumpColumn {
+        .map(|&(p, c)| DumpColumn {
+            star: Some(p),
             sql_name: quote_ident(&c.name),
             numeric_affinity: !strict
                 && !fts
@@ -470,6 +485,7 @@ pub(crate) fn table_shape(
     if without_rowid {
         let mut pk: Vec<(i64, usize)> = stored
             .iter()
+            .map(|(_, c)| c)
             .enumerate()
             .filter(|(_, c)| c.pk > 0)
             .map(|(i, c)| (c.pk, i))
@@ -488,46 +504,58 @@ pub(crate) fn table_shape(
             key: KeyShape::PrimaryKey {
                 columns: pk.into_iter().map(|(_, i)| i).collect(),
             },
+            star_width: star.len(),
+            rowid_star: None,
         });
     }
 
-    let pk_columns: Vec<&&XColumn> = stored.iter().filter(|c| c.pk > 0).collect();
+    let taken = |n: &str| {
+        inspection
+            .columns
+            .iter()
+            .any(|c| c.name.eq_ignore_ascii_case(n))
+    };
+    let free_rowid = ROWID_NAMES
+        .iter()
+        .find(|n| !taken(n))
+        .map(|n| n.to_string());
+    let pk_columns: Vec<(usize, &XColumn)> = stored
+        .iter()
+        .filter(|(_, c)| c.pk > 0)
+        .map(|&(p, c)| (p, c))
+        .collect();
     let alias = match pk_columns.as_slice() {
-        [only]
+        [(p, only)]
             if !fts && !inspection.pk_index && only.decl_type.eq_ignore_ascii_case("INTEGER") =>
         {
-            Some(quote_ident(&only.name))
+            Some((*p, quote_ident(&only.name)))
         }
         _ => None,
     };
+    let rowid_star = alias.as_ref().map(|(p, _)| *p);
     let expr = match alias {
-        Some(alias) => alias,
+        Some((_, alias)) => alias,
         None => {
-            let taken = |n: &str| {
-                inspection
-                    .columns
-                    .iter()
-                    .any(|c| c.name.eq_ignore_ascii_case(n))
-            };
-            let name = ROWID_NAMES.iter().find(|n| !taken(n)).ok_or_else(|| {
-                DumpError::RowidUnreachable {
-                    table: table.name.clone(),
-                }
+            let name = free_rowid.ok_or_else(|| DumpError::RowidUnreachable {
+                table: table.name.clone(),
             })?;
             columns.insert(
                 0,
                 DumpColumn {
-                    sql_name: (*name).to_string(),
+                    sql_name: name.clone(),
                     numeric_affinity: false,
+                    star: None,
                 },
             );
-            (*name).to_string()
+            name
         }
     };
     Ok(TableShape {
         name: table.name.clone(),
         columns,
+        rowid_star,
         key: KeyShape::Rowid { expr },
+        star_width: star.len(),
     })
 }
 
@@ -702,21 +730,14 @@ mod tests {
     }
 
     #[test]
-    fn contentless_fts5_and_other_modules_are_refused() {
-        let err = classify(vec![row(
-            "table",
-            "c",
-            "c",
-            Some("CREATE VIRTUAL TABLE c USING fts5(x, content = '')"),
-        )]);
-        assert_eq!(err, Err(DumpError::ContentlessFts5 { table: "c".into() }));
-        let err = classify(vec![row(
-            "table",
-            "c",
-            "c",
-            Some("CREATE VIRTUAL TABLE c USING fts5(x, CONTENT=\"\")"),
-        )]);
-        assert_eq!(err, Err(DumpError::ContentlessFts5 { table: "c".into() }));
+    fn contentless_fts5_is_recognised_and_other_modules_are_refused() {
+        for sql in [
+            "CREATE VIRTUAL TABLE c USING fts5(x, content = '')",
+            "CREATE VIRTUAL TABLE c USING fts5(x, CONTENT=\"\", contentless_delete=1)",
+        ] {
+            let schema = classify(vec![row("table", "c", "c", Some(sql))]).unwrap();
+            assert_eq!(schema.tables[0].class, TableClass::Fts5Contentless, "{sql}");
+        }
         let err = classify(vec![row(
             "table",
             "r",

@@ -31,6 +31,57 @@ pub fn quote_text(text: &str) -> String {
     out
 }
 
+/// `sql` (a statement from `sqlite_schema`) as the dump writes it: followed
+/// by `;\n`, or by `\n;\n` when it ends inside a `--` comment, which would
+/// otherwise swallow the `;`. A reader that trims the whitespace before a
+/// statement's `;` finds `sql` itself either way (SQLite stores no
+/// trailing whitespace after the last token).
+pub(crate) fn terminated(sql: &str) -> String {
+    if ends_in_line_comment(sql) {
+        format!("{sql}\n;\n")
+    } else {
+        format!("{sql};\n")
+    }
+}
+
+/// Whether SQL text ends inside a `--` comment (outside strings, quoted
+/// identifiers and `/* */` comments).
+pub(crate) fn ends_in_line_comment(sql: &str) -> bool {
+    let bytes = sql.as_bytes();
+    let mut i = 0;
+    let mut in_line_comment = false;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'-' if bytes.get(i + 1) == Some(&b'-') => {
+                in_line_comment = true;
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+                if i < bytes.len() {
+                    in_line_comment = false;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i < bytes.len() && !(bytes[i] == b'*' && bytes.get(i + 1) == Some(&b'/')) {
+                    i += 1;
+                }
+                i += 1;
+            }
+            quote @ (b'\'' | b'"' | b'`' | b'[') => {
+                let close = if quote == b'[' { b']' } else { quote };
+                i += 1;
+                while i < bytes.len() && bytes[i] != close {
+                    i += 1;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    in_line_comment
+}
+
 /// One token of SQL text. Whitespace and comments are dropped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Token {
@@ -234,6 +285,23 @@ mod tests {
                 Token::Punct(')'),
             ]
         );
+    }
+
+    #[test]
+    fn statements_ending_in_a_line_comment_end_on_the_next_line() {
+        assert_eq!(
+            terminated("CREATE VIEW v AS SELECT 1"),
+            "CREATE VIEW v AS SELECT 1;\n"
+        );
+        assert_eq!(
+            terminated("CREATE VIEW v AS SELECT 1 -- note"),
+            "CREATE VIEW v AS SELECT 1 -- note\n;\n"
+        );
+        assert!(ends_in_line_comment("SELECT 1 /* a */ -- b 'c"));
+        assert!(!ends_in_line_comment("SELECT '--x'"));
+        assert!(!ends_in_line_comment("SELECT \"a--\" /* -- */"));
+        assert!(!ends_in_line_comment("SELECT 1 -- a\n + 2"));
+        assert!(!ends_in_line_comment("SELECT [--]"));
     }
 
     #[test]

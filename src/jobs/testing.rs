@@ -259,8 +259,46 @@ impl ObjectStore for MemoryStore {
     }
 }
 
+/// Sets D1's limits ([`crate::d1_limits`]) on `connection`, so a query or
+/// statement that D1 would refuse fails in native tests too.
+pub fn apply_d1_limits(connection: &rusqlite::Connection) {
+    use crate::d1_limits::*;
+    use rusqlite::limits::Limit;
+    let limits = [
+        (Limit::SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES),
+        (Limit::SQLITE_LIMIT_SQL_LENGTH, MAX_STATEMENT_BYTES - 1),
+        (Limit::SQLITE_LIMIT_EXPR_DEPTH, MAX_EXPR_DEPTH),
+        (Limit::SQLITE_LIMIT_COLUMN, MAX_COLUMNS),
+        (Limit::SQLITE_LIMIT_VARIABLE_NUMBER, MAX_BOUND_PARAMETERS),
+    ];
+    for (limit, value) in limits {
+        connection
+            .set_limit(limit, value as i32)
+            .expect("set a D1 limit");
+    }
+}
+
+/// Registers the SQL functions D1 has and the bundled SQLite lacks (it is
+/// built without SQLITE_ENABLE_MATH_FUNCTIONS): `atan2`, by which the dump
+/// tells a REAL -0.0 from 0.0. Like SQLite's, it is NULL if an argument is.
+pub fn register_d1_functions(connection: &rusqlite::Connection) {
+    use rusqlite::functions::FunctionFlags;
+    connection
+        .create_scalar_function(
+            "atan2",
+            2,
+            FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+            |context| {
+                let y: Option<f64> = context.get(0)?;
+                let x: Option<f64> = context.get(1)?;
+                Ok(y.zip(x).map(|(y, x)| y.atan2(x)))
+            },
+        )
+        .expect("register atan2");
+}
+
 /// A [`SqlReader`] and [`SqlWriter`] over an in-process SQLite database,
-/// with foreign keys enforced as on D1.
+/// with foreign keys enforced and D1's limits applied, as on D1.
 pub struct SqliteReader {
     /// The connection.
     pub connection: rusqlite::Connection,
@@ -278,6 +316,8 @@ impl SqliteReader {
         connection
             .execute_batch("PRAGMA foreign_keys = ON")
             .expect("foreign keys on");
+        apply_d1_limits(&connection);
+        register_d1_functions(&connection);
         Self {
             connection,
             fail_query_number: Cell::new(None),
@@ -297,20 +337,30 @@ impl SqlWriter for SqliteReader {
                 return Err(EdgeError::new("batch", "injected failure"));
             }
         }
-        let transaction = self.connection.unchecked_transaction().map_err(fail)?;
-        for statement in statements {
-            let mut prepared = transaction.prepare(&statement.sql).map_err(fail)?;
-            for (index, param) in statement.params.iter().enumerate() {
-                match param {
-                    Param::Text(text) => prepared.raw_bind_parameter(index + 1, text.as_str()),
-                    Param::Blob(bytes) => prepared.raw_bind_parameter(index + 1, bytes.as_slice()),
+        let run = || {
+            let transaction = self.connection.unchecked_transaction()?;
+            for statement in statements {
+                let mut prepared = transaction.prepare(&statement.sql)?;
+                for (index, param) in statement.params.iter().enumerate() {
+                    match param {
+                        Param::Text(text) => prepared.raw_bind_parameter(index + 1, text.as_str()),
+                        Param::Blob(bytes) => {
+                            prepared.raw_bind_parameter(index + 1, bytes.as_slice())
+                        }
+                    }?;
                 }
-                .map_err(fail)?;
+                let mut rows = prepared.raw_query();
+                while rows.next()?.is_some() {}
             }
-            let mut rows = prepared.raw_query();
-            while rows.next().map_err(fail)?.is_some() {}
-        }
-        transaction.commit().map_err(fail)
+            transaction.commit()
+        };
+        let outcome = run();
+        // D1's pragmas last one transaction (defer_foreign_keys ends with
+        // it in SQLite too; ignore_check_constraints would not).
+        self.connection
+            .execute_batch("PRAGMA ignore_check_constraints = OFF")
+            .map_err(fail)?;
+        outcome.map_err(fail)
     }
 }
 

@@ -8,17 +8,13 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use d1_vault::d1_limits;
 use d1_vault::dump::{
     Dump, DumpOptions, DumpSummary, Row, Step, HEADER, MAX_QUERY_BYTES, MAX_STATEMENT_BYTES,
 };
 use rusqlite::limits::Limit;
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::Connection;
-
-/// D1's limit on one string or BLOB (and row), applied to the connection
-/// that answers the dump's queries so they fail as on D1 if they build
-/// larger strings.
-pub const D1_MAX_VALUE_BYTES: i32 = 2_000_000;
 
 /// The result of dumping one database.
 pub struct DumpRun {
@@ -34,17 +30,51 @@ impl DumpRun {
     }
 }
 
-/// Opens `path` as the D1 edge would see it: D1's statement and value limits.
+/// Opens `path` as the D1 edge would see it: D1's limits, so a query or
+/// statement D1 would refuse fails here too.
 pub fn open_d1_like(path: &Path) -> Connection {
     let conn = Connection::open(path).expect("open database");
-    conn.set_limit(Limit::SQLITE_LIMIT_LENGTH, D1_MAX_VALUE_BYTES)
-        .expect("set length limit");
-    conn.set_limit(
-        Limit::SQLITE_LIMIT_SQL_LENGTH,
-        MAX_STATEMENT_BYTES as i32 - 1,
-    )
-    .expect("set sql limit");
+    apply_d1_limits(&conn);
     conn
+}
+
+/// Sets D1's limits (`d1_vault::d1_limits`) on `conn`.
+pub fn apply_d1_limits(conn: &Connection) {
+    let limits = [
+        (Limit::SQLITE_LIMIT_LENGTH, d1_limits::MAX_VALUE_BYTES),
+        (
+            Limit::SQLITE_LIMIT_SQL_LENGTH,
+            d1_limits::MAX_STATEMENT_BYTES - 1,
+        ),
+        (Limit::SQLITE_LIMIT_EXPR_DEPTH, d1_limits::MAX_EXPR_DEPTH),
+        (Limit::SQLITE_LIMIT_COLUMN, d1_limits::MAX_COLUMNS),
+        (
+            Limit::SQLITE_LIMIT_VARIABLE_NUMBER,
+            d1_limits::MAX_BOUND_PARAMETERS,
+        ),
+    ];
+    for (limit, value) in limits {
+        conn.set_limit(limit, value as i32).expect("set a D1 limit");
+    }
+    register_d1_functions(conn);
+}
+
+/// Registers the SQL functions D1 has and the bundled SQLite lacks (built
+/// without SQLITE_ENABLE_MATH_FUNCTIONS): `atan2`, by which the dump tells
+/// a REAL -0.0 from 0.0. Like SQLite's, it is NULL if an argument is.
+pub fn register_d1_functions(conn: &Connection) {
+    use rusqlite::functions::FunctionFlags;
+    conn.create_scalar_function(
+        "atan2",
+        2,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |context| {
+            let y: Option<f64> = context.get(0)?;
+            let x: Option<f64> = context.get(1)?;
+            Ok(y.zip(x).map(|(y, x)| y.atan2(x)))
+        },
+    )
+    .expect("register atan2");
 }
 
 /// Runs one query as the edge would: every value must come back TEXT or NULL.
@@ -64,9 +94,8 @@ pub fn run_query(conn: &Connection, sql: &str) -> Vec<Row> {
         for i in 0..columns {
             values.push(match row.get_ref(i).expect("column") {
                 ValueRef::Null => None,
-                ValueRef::Text(bytes) => {
-                    Some(String::from_utf8(bytes.to_vec()).expect("UTF-8 text"))
-                }
+                // As the JS edge does: bytes that are not UTF-8 become U+FFFD.
+                ValueRef::Text(bytes) => Some(String::from_utf8_lossy(bytes).into_owned()),
                 other => panic!("query returned a non-TEXT value {other:?} in column {i}:\n{sql}"),
             });
         }
@@ -149,16 +178,16 @@ pub fn sqlite3_exec(db: &Path, sql: &[u8]) {
     let input = sql.to_vec();
     let writer = std::thread::spawn(move || stdin.write_all(&input));
     let output = child.wait_with_output().expect("sqlite3 runs");
-    writer
-        .join()
-        .expect("writer thread")
-        .expect("write to sqlite3");
+    // sqlite3 -bail stops reading at its first error, so a failed write
+    // (a broken pipe) says less than its stderr: check that first.
+    let written = writer.join().expect("writer thread");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         output.status.success() && stderr.is_empty(),
         "sqlite3 failed on {}: {stderr}",
         db.display()
     );
+    written.expect("write to sqlite3");
 }
 
 /// `sqlite3 <db> .dump`.
