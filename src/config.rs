@@ -9,6 +9,7 @@
 
 use crate::auth::Tokens;
 use crate::format::keys::{Keyring, BACKUP_ENCRYPTION_KEY, BACKUP_ENCRYPTION_KEYS_PREVIOUS};
+use crate::jobs::backup::BackupFault;
 
 /// The D1 binding of the database being backed up.
 pub const DB_BINDING: &str = "DB";
@@ -33,6 +34,9 @@ pub const STALE_AFTER_HOURS: &str = "STALE_AFTER_HOURS";
 pub const LOCK_TTL_SECONDS: &str = "LOCK_TTL_SECONDS";
 /// Variable: `"true"` enables the `/v1/test/*` routes (benchmark and format interop; local test runs only).
 pub const ENABLE_TEST_ROUTES: &str = "ENABLE_TEST_ROUTES";
+/// Variable: a fault to inject, for tests only (needs `ENABLE_TEST_ROUTES`):
+/// `self_check_unlisted_view` (see [`crate::jobs::backup::BackupFault`]).
+pub const TEST_FAULT: &str = "TEST_FAULT";
 /// Secret: the token for read routes.
 pub const READ_TOKEN: &str = "READ_TOKEN";
 /// Secret: the token for every route.
@@ -86,6 +90,8 @@ pub struct Config {
     pub lock_ttl_seconds: u32,
     /// `ENABLE_TEST_ROUTES`.
     pub test_routes: bool,
+    /// `TEST_FAULT`: never set outside tests.
+    pub backup_fault: Option<BackupFault>,
     /// `READ_TOKEN` and `ADMIN_TOKEN`.
     pub tokens: Tokens,
     /// `BACKUP_ENCRYPTION_KEY` and `BACKUP_ENCRYPTION_KEYS_PREVIOUS`; `None` if not set.
@@ -144,6 +150,24 @@ impl Config {
                 })
             }
         };
+        let backup_fault = match present(TEST_FAULT).as_deref().map(str::trim) {
+            None => None,
+            Some(_) if !test_routes => {
+                return Err(ConfigError {
+                    variable: TEST_FAULT,
+                    problem:
+                        "injects faults for tests and needs ENABLE_TEST_ROUTES=true; remove it"
+                            .into(),
+                })
+            }
+            Some("self_check_unlisted_view") => Some(BackupFault::UnlistedView),
+            Some(other) => {
+                return Err(ConfigError {
+                    variable: TEST_FAULT,
+                    problem: format!("must be \"self_check_unlisted_view\", got {other:?}"),
+                })
+            }
+        };
         let tokens = Tokens {
             read: token(READ_TOKEN, present(READ_TOKEN))?,
             admin: token(ADMIN_TOKEN, present(ADMIN_TOKEN))?,
@@ -187,6 +211,7 @@ impl Config {
             stale_after_hours,
             lock_ttl_seconds,
             test_routes,
+            backup_fault,
             tokens,
             keyring,
             alert_webhook_url,
@@ -316,8 +341,23 @@ mod tests {
     }
 
     #[test]
+    fn a_test_fault_is_refused_without_test_routes() {
+        let mut pairs = minimal();
+        pairs.push((TEST_FAULT, "self_check_unlisted_view"));
+        let error = parse(&pairs).unwrap_err();
+        assert_eq!(error.variable, TEST_FAULT);
+        assert!(error.problem.contains("ENABLE_TEST_ROUTES=true"), "{error}");
+        pairs.push((ENABLE_TEST_ROUTES, "true"));
+        assert_eq!(
+            parse(&pairs).unwrap().backup_fault,
+            Some(BackupFault::UnlistedView)
+        );
+    }
+
+    #[test]
     fn each_bad_value_names_its_variable() {
-        let cases: [(&str, &str); 10] = [
+        let cases: [(&str, &str); 11] = [
+            (TEST_FAULT, "drop_everything"),
             (LOCK_TTL_SECONDS, "1"),
             (ENVIRONMENT, "prod env"),
             (DATABASE_NAME, "db;drop"),

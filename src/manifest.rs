@@ -64,10 +64,85 @@ pub struct Manifest {
     pub triggers: Vec<String>,
     /// SHA-256 over the schema statements in dump order.
     pub schema_hash: String,
-    /// Rows reported by `PRAGMA foreign_key_check` at backup time.
+    /// Rows reported by `PRAGMA foreign_key_check` at backup time: the
+    /// larger of the counts at the dump's start and end (see
+    /// [`Manifest::foreign_key_check`]), which a restore may not exceed.
     pub foreign_key_violations: u64,
     /// Statement statistics of the dump.
     pub statements: StatementStats,
+    /// `PRAGMA foreign_key_check` at the start and the end of the dump.
+    /// Absent from manifests written before it existed (all zero).
+    #[serde(default)]
+    pub foreign_key_check: ForeignKeyCheck,
+    /// What an operator must know before relying on this backup: what it
+    /// could not keep exactly, or what a restore will refuse or warn about.
+    #[serde(default)]
+    pub warnings: Vec<Warning>,
+    /// The self-check the backup passed before it was stored; `None` for
+    /// imported objects and for manifests written before it existed.
+    #[serde(default)]
+    pub self_check: Option<SelfCheckRecord>,
+}
+
+/// `PRAGMA foreign_key_check` around the dump.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForeignKeyCheck {
+    /// Violations before the first row was read.
+    pub at_start: u64,
+    /// Violations after the last row was read.
+    pub at_end: u64,
+    /// Tables holding a violating row at either point, sorted.
+    pub tables: Vec<String>,
+}
+
+/// One thing an operator must know about a backup.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Warning {
+    /// A stable code for scripts, such as [`WARNING_FOREIGN_KEY_VIOLATIONS`].
+    pub code: String,
+    /// The table it concerns, if one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<String>,
+    /// What it means and what to do, in words.
+    pub message: String,
+}
+
+/// The code of the warning that the database held foreign-key violations.
+pub const WARNING_FOREIGN_KEY_VIOLATIONS: &str = "foreign_key_violations";
+
+impl From<&crate::dump::DumpWarning> for Warning {
+    fn from(warning: &crate::dump::DumpWarning) -> Self {
+        use crate::dump::DumpWarningKind;
+        let (code, message) = match warning.kind {
+            DumpWarningKind::Fts5ContentlessNotRestorable => (
+                "fts5_contentless_not_restorable",
+                format!(
+                    "contentless FTS5 table (content=''): it stores no text, so its {} row(s) cannot \
+                     be dumped, and a restore leaves it recreated empty: rebuild its index from your \
+                     source data",
+                    warning.rows
+                ),
+            ),
+        };
+        Self {
+            code: code.into(),
+            table: Some(warning.table.clone()),
+            message,
+        }
+    }
+}
+
+/// What the backup's self-check computed: the restore's own statement
+/// reader and validator read the whole dump as it was written and agreed
+/// with the dump on tables, rows, schema objects and schema hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SelfCheckRecord {
+    /// Statements the validator accepted.
+    pub statements: u64,
+    /// Tables it found.
+    pub tables: u64,
+    /// Rows it counted.
+    pub rows: u64,
 }
 
 /// The encryption parameters of the data object.
@@ -247,6 +322,13 @@ pub(crate) mod tests {
                 count: 40,
                 largest_bytes: 60_000,
             },
+            foreign_key_check: ForeignKeyCheck::default(),
+            warnings: vec![],
+            self_check: Some(SelfCheckRecord {
+                statements: 40,
+                tables: 2,
+                rows: 3200,
+            }),
         }
     }
 
@@ -259,6 +341,19 @@ pub(crate) mod tests {
         assert_eq!(value["tables"][0]["type"], "table");
         assert_eq!(value["kind"], "scheduled");
         assert_eq!(value["created_at"], "2026-11-21T02:00:00.000Z");
+    }
+
+    #[test]
+    fn manifests_written_before_the_checks_existed_still_parse() {
+        let mut value = serde_json::to_value(sample()).unwrap();
+        let object = value.as_object_mut().unwrap();
+        for field in ["foreign_key_check", "warnings", "self_check"] {
+            object.remove(field);
+        }
+        let manifest: Manifest = serde_json::from_value(value).unwrap();
+        assert_eq!(manifest.foreign_key_check, ForeignKeyCheck::default());
+        assert!(manifest.warnings.is_empty());
+        assert_eq!(manifest.self_check, None);
     }
 
     #[test]

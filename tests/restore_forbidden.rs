@@ -136,27 +136,27 @@ fn writing_d1_internal_tables_is_refused() {
     assert_refused(
         "INSERT INTO _cf_KV VALUES('k', 'v')",
         "INSERT INTO _cf_KV",
-        "internal to SQLite or D1",
+        "internal to SQLite, D1 or d1-vault",
     );
     assert_refused(
         "INSERT INTO \"_CF_METADATA\" VALUES(1, X'00')",
         "INSERT INTO _CF_METADATA",
-        "internal to SQLite or D1",
+        "internal to SQLite, D1 or d1-vault",
     );
     assert_refused(
         "CREATE TABLE _cf_KV(key TEXT PRIMARY KEY, value BLOB)",
         "CREATE TABLE",
-        "internal to SQLite or D1",
+        "internal to SQLite, D1 or d1-vault",
     );
     assert_refused(
         "UPDATE _cf_KV SET value = 1 WHERE key = 'k'",
         "UPDATE _cf_KV",
-        "internal to SQLite or D1",
+        "internal to SQLite, D1 or d1-vault",
     );
     assert_refused(
         "CREATE INDEX i ON _cf_KV(value)",
         "CREATE INDEX",
-        "internal to SQLite or D1",
+        "internal to SQLite, D1 or d1-vault",
     );
 }
 
@@ -165,17 +165,17 @@ fn writing_sqlite_internal_tables_is_refused() {
     assert_refused(
         "INSERT INTO sqlite_stat1 VALUES('t', NULL, '2')",
         "INSERT INTO sqlite_stat1",
-        "internal to SQLite or D1",
+        "internal to SQLite, D1 or d1-vault",
     );
     assert_refused(
         "UPDATE sqlite_sequence SET seq = 5 WHERE name = 't'",
         "UPDATE sqlite_sequence",
-        "internal to SQLite or D1",
+        "internal to SQLite, D1 or d1-vault",
     );
     assert_refused(
         "CREATE TRIGGER tr AFTER INSERT ON t BEGIN INSERT INTO sqlite_stat1 VALUES('t', NULL, '1'); END",
         "CREATE TRIGGER",
-        "internal to SQLite or D1",
+        "internal to SQLite, D1 or d1-vault",
     );
 }
 

@@ -10,8 +10,8 @@ mod harness;
 
 use std::path::Path;
 
-use d1_vault::dump::{DumpOptions, DumpSummary, MAX_STATEMENT_BYTES};
-use d1_vault::restore::plan::{MAX_BOUND_PARAMETERS, MAX_VALUE_BYTES};
+use d1_vault::dump::{DumpOptions, DumpSummary, DumpWarningKind, MAX_STATEMENT_BYTES};
+use d1_vault::restore::plan::{BATCH_PRELUDE, MAX_BOUND_PARAMETERS, MAX_VALUE_BYTES};
 use d1_vault::restore::{
     Param, PlannedBatch, Planner, RejectReason, Rejection, RestoreSummary, StatementKind,
     StatementReader, Validator,
@@ -65,9 +65,13 @@ fn execute(batches: &[PlannedBatch], path: &Path) -> Connection {
     conn.execute_batch("PRAGMA foreign_keys=ON")
         .expect("foreign keys on");
     for batch in batches {
-        assert_eq!(batch.statements[0].sql, "PRAGMA defer_foreign_keys = on");
+        let prelude: Vec<&str> = batch.statements[..2]
+            .iter()
+            .map(|s| s.sql.as_str())
+            .collect();
+        assert_eq!(prelude, BATCH_PRELUDE);
         assert_ne!(
-            batch.statements.get(1).map(|s| s.sql.starts_with("UPDATE")),
+            batch.statements.get(2).map(|s| s.sql.starts_with("UPDATE")),
             Some(true),
             "a batch starts with an UPDATE"
         );
@@ -115,6 +119,13 @@ fn assert_summary_matches(restore: &RestoreSummary, dump: &DumpSummary) {
         dump.largest_statement_bytes
     );
     assert!(restore.uncounted_tables.is_empty());
+    let contentless: Vec<&str> = dump
+        .warnings
+        .iter()
+        .filter(|w| w.kind == DumpWarningKind::Fts5ContentlessNotRestorable)
+        .map(|w| w.table.as_str())
+        .collect();
+    assert_eq!(restore.contentless_tables, contentless);
 }
 
 /// `.dump`s equal (FTS5 shadow rows and D1-internal tables aside), contents
@@ -510,4 +521,54 @@ fn a_wrangler_export_restores_with_its_large_row_bound() {
         )
         .expect("seq");
     assert_eq!(seq, 1);
+}
+
+#[test]
+fn an_external_dump_with_triggers_before_its_data_does_not_fire_them() {
+    // As sqlite3 .dump writes it: each table's trigger right after it.
+    let sql = "PRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;\n\
+        CREATE TABLE a(x);\n\
+        CREATE TABLE log(n);\n\
+        CREATE TRIGGER a_log AFTER INSERT ON a BEGIN INSERT INTO log VALUES(new.x); END;\n\
+        CREATE INDEX a_x ON a(x);\n\
+        INSERT INTO a VALUES(1);\nINSERT INTO a VALUES(2);\n\
+        INSERT INTO log VALUES(7);\n\
+        COMMIT;\n";
+    let restore = plan(sql.as_bytes(), 7).expect("valid");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let conn = execute(&restore.batches, &dir.path().join("copy.db"));
+    let log: Vec<i64> = conn
+        .prepare("SELECT n FROM log ORDER BY rowid")
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+        .expect("log");
+    assert_eq!(log, [7], "the trigger fired during the import");
+    let objects: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_schema WHERE type IN ('trigger', 'index') ORDER BY rowid")
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+        .expect("schema");
+    assert_eq!(objects, ["a_log", "a_x"], "the objects keep their order");
+    conn.execute("INSERT INTO a VALUES(3)", []).expect("insert");
+    let fired: i64 = conn
+        .query_row("SELECT count(*) FROM log", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(fired, 2, "the trigger works after the import");
+}
+
+#[test]
+fn a_row_completed_by_updates_passes_its_check_constraint() {
+    let long = "y".repeat(30);
+    let sql = format!(
+        "PRAGMA defer_foreign_keys=ON;\nPRAGMA ignore_check_constraints=ON;\n\
+         CREATE TABLE c(id INTEGER PRIMARY KEY, t TEXT NOT NULL CHECK (length(t) > 20));\n\
+         INSERT INTO \"c\"(\"id\",\"t\") VALUES(1,'');\n\
+         UPDATE \"c\" SET \"t\" = \"t\" || '{long}' WHERE \"id\" = 1;\n\
+         PRAGMA ignore_check_constraints=OFF;\n"
+    );
+    let restore = plan(sql.as_bytes(), PIECE_BYTES).expect("valid");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let conn = execute(&restore.batches, &dir.path().join("copy.db"));
+    let t: String = conn
+        .query_row("SELECT t FROM c WHERE id = 1", [], |r| r.get(0))
+        .expect("row");
+    assert_eq!(t, long);
 }

@@ -9,7 +9,7 @@ use super::shared::MISSING_KEY;
 use super::{alert, env, log};
 use crate::config::{Config, DB_BINDING};
 use crate::error::ApiError;
-use crate::jobs::backup::{BackupRequest, BackupSettings};
+use crate::jobs::backup::{BackupError, BackupRequest, BackupSettings};
 use crate::jobs::runner::{self, Probes, RunError, RunOutcome};
 use crate::layout::new_backup_id;
 use crate::retention::BackupKind;
@@ -76,6 +76,7 @@ pub async fn run(env: &Env, config: &Config, spec: RunSpec) -> Result<RunOutcome
         database: &config.database_name,
         key: keyring.current(),
         worker_version: WORKER_VERSION,
+        fault: config.backup_fault,
     };
     let prune = spec.prune.then_some((config.retention, spec.created_at));
     let probes = Probes {
@@ -90,6 +91,13 @@ pub async fn run(env: &Env, config: &Config, spec: RunSpec) -> Result<RunOutcome
                 "backup_succeeded",
                 json!({ "report": outcome.report }),
             );
+            for warning in &outcome.report.warnings {
+                log::event(
+                    "warn",
+                    "backup_warning",
+                    json!({ "id": request.id, "warning": warning }),
+                );
+            }
             Ok(outcome)
         }
         Err(RunError::Locked(held)) => {
@@ -109,10 +117,14 @@ pub async fn run(env: &Env, config: &Config, spec: RunSpec) -> Result<RunOutcome
                 json!({ "id": request.id, "error": message }),
             );
             alert_failure(config, &request, &message).await;
-            Err(RunFailure::Failed(ApiError::internal(format!(
-                "backup {} failed",
-                request.id
-            ))))
+            Err(RunFailure::Failed(match error {
+                // It names statements and tables, never data, and tells the operator what to do.
+                RunError::Failed {
+                    error: BackupError::SelfCheck(_),
+                    ..
+                } => ApiError::Unprocessable(format!("backup {}: {message}", request.id)),
+                _ => ApiError::internal(format!("backup {} failed", request.id)),
+            }))
         }
     }
 }

@@ -25,7 +25,8 @@ use crate::jobs::store::{EdgeError, ObjectStore, PartUpload};
 use crate::jobs::{lock, prune};
 use crate::layout::{new_backup_id, object_key, restore_report_key};
 use crate::manifest::{
-    Digests, Encryption, Manifest, Snapshot, StatementStats, TableEntry, CIPHER, MANIFEST_VERSION,
+    Digests, Encryption, ForeignKeyCheck, Manifest, Snapshot, StatementStats, TableEntry, CIPHER,
+    MANIFEST_VERSION,
 };
 use crate::retention::BackupKind;
 use crate::time::Timestamp;
@@ -128,6 +129,7 @@ pub async fn restore(
                 database: &config.database_name,
                 key: keyring.current(),
                 worker_version: WORKER_VERSION,
+                fault: None,
             },
             safety_backup,
             clock: &env::now,
@@ -403,6 +405,9 @@ async fn import_locked(
             count: summary.statements,
             largest_bytes: summary.largest_statement_bytes as u64,
         },
+        foreign_key_check: ForeignKeyCheck::default(),
+        warnings: Vec::new(),
+        self_check: None,
     };
     if let Err(error) = write_manifest(store, &manifest).await {
         let _ = store.delete(&key).await;

@@ -8,6 +8,7 @@ pub mod lock;
 pub mod prune;
 pub mod restore;
 pub mod runner;
+pub mod self_check;
 pub mod store;
 
 #[cfg(test)]

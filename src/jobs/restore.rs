@@ -3,7 +3,9 @@
 //! 1 download, 2 integrity (size and SHA-256 of the object against the
 //! manifest), 3 decrypt (every chunk authenticated), 4 checksum (SHA-256 of
 //! the SQL against the manifest), 5 SQL validation (every statement against
-//! the allowlist; what it would create compared with the manifest). Steps
+//! the allowlist; what it would create compared with the manifest; a backup
+//! whose source had foreign key violations is refused, since D1 enforces
+//! foreign keys at every commit and cannot turn them off). Steps
 //! 1-5 run over the whole object, streamed in ranges, before anything is
 //! written: nothing unauthenticated ever reaches the database.
 //!
@@ -23,6 +25,7 @@ use super::store::{EdgeError, ObjectStore, SqlReader, SqlWriter};
 use crate::dump::{schema_sha256, SCHEMA_QUERY};
 use crate::format::keys::Keyring;
 use crate::format::{BackupId, Decryptor};
+use crate::internal_names::is_internal_name;
 use crate::manifest::Manifest;
 use crate::restore::plan::{PlannedStatement, Planner};
 use crate::restore::reader::StatementReader;
@@ -103,6 +106,10 @@ pub struct ValidationReport {
     pub steps: Vec<StepReport>,
     /// What the import would create (when step 5 ran to the end).
     pub summary: Option<RestoreSummary>,
+    /// What the operator must know although validation passed (see
+    /// [`summary_warnings`]); also in step 5's detail.
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 /// How a restore ended.
@@ -159,6 +166,10 @@ pub struct RestoreReport {
     pub verification: Vec<Check>,
     /// The rollback's steps, when one ran.
     pub rollback: Option<Vec<StepReport>>,
+    /// What the operator must know about the restored database (see
+    /// [`summary_warnings`]).
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 /// One verification check.
@@ -226,12 +237,15 @@ pub async fn validate(
     .and_then(|streamed| compare_digests(manifest, &streamed).map(|()| streamed.summary));
     let ms = clock().as_millis() - began.as_millis();
     let (steps, summary) = match outcome {
-        Ok(summary) => match compare_summary(manifest, &summary) {
+        Ok(summary) => match compare_summary(manifest, &summary)
+            .and_then(|()| refuse_foreign_key_violations(manifest))
+        {
             Ok(()) => (pass_all(manifest, &summary, ms), Some(summary)),
             Err(detail) => (steps_failing_at(5, &detail, ms), Some(summary)),
         },
         Err(failure) => (steps_failing_at(failure.step, &failure.detail, ms), None),
     };
+    let warnings = backup_warnings(manifest, summary.as_ref());
     for step in &steps {
         progress.event(step, false);
     }
@@ -240,7 +254,80 @@ pub async fn validate(
         ok: steps.iter().all(|s| s.status == StepStatus::Passed),
         steps,
         summary,
+        warnings,
     }
+}
+
+/// What an operator must know about a backup that validates: the
+/// manifest's warnings (recorded by the dump), then those of the SQL's own
+/// summary about tables the manifest's warnings do not name.
+pub fn backup_warnings(manifest: &Manifest, summary: Option<&RestoreSummary>) -> Vec<String> {
+    let mut warnings: Vec<String> = manifest
+        .warnings
+        .iter()
+        .map(|w| match &w.table {
+            Some(table) => format!("{table}: {}", w.message),
+            None => w.message.clone(),
+        })
+        .collect();
+    if let Some(summary) = summary {
+        let named = |table: &str| {
+            manifest
+                .warnings
+                .iter()
+                .any(|w| w.table.as_deref() == Some(table))
+        };
+        let mut own = summary.clone();
+        own.contentless_tables.retain(|t| !named(t));
+        own.uncounted_tables.retain(|t| !named(t));
+        warnings.extend(summary_warnings(&own));
+    }
+    warnings
+}
+
+/// What an operator must know about what the SQL creates: tables whose
+/// rows the restore cannot bring back or cannot count.
+pub fn summary_warnings(summary: &RestoreSummary) -> Vec<String> {
+    let contentless = summary.contentless_tables.iter().map(|table| {
+        format!(
+            "FTS5 table {table:?} is contentless (content=''): its text is not stored, so it is \
+             recreated empty: rebuild its index from your source data"
+        )
+    });
+    let uncounted = summary.uncounted_tables.iter().map(|table| {
+        format!(
+            "FTS5 table {table:?} takes its content from a view: its row count is not \
+             comparable with the manifest's and is not checked"
+        )
+    });
+    contentless.chain(uncounted).collect()
+}
+
+/// Step 5's refusal of a backup whose source database broke its own
+/// foreign keys: D1 checks them at every commit and cannot turn them off
+/// (`PRAGMA foreign_keys` is a no-op inside a transaction, and every D1
+/// query and `batch()` is one), so the import would fail midway.
+fn refuse_foreign_key_violations(manifest: &Manifest) -> Result<(), String> {
+    let check = &manifest.foreign_key_check;
+    let count = manifest
+        .foreign_key_violations
+        .max(check.at_start)
+        .max(check.at_end);
+    if count == 0 {
+        return Ok(());
+    }
+    let tables = if check.tables.is_empty() {
+        String::new()
+    } else {
+        format!(" in table(s) {}", check.tables.join(", "))
+    };
+    Err(format!(
+        "the backup recorded {count} foreign key violation(s) (PRAGMA foreign_key_check){tables} \
+         in the source database; D1 enforces foreign keys at every commit and cannot turn them off, so \
+         this backup cannot be imported into D1 without failing. Fix the violations in the \
+         source database and take a new backup, or restore this backup offline with sqlite3 \
+         (d1-vault decrypt, then sqlite3 new.db < dump.sql)"
+    ))
 }
 
 /// All ten steps. The caller holds the lock.
@@ -265,10 +352,12 @@ pub async fn restore<D: SqlReader + SqlWriter>(
         steps: Vec::new(),
         verification: Vec::new(),
         rollback: None,
+        warnings: Vec::new(),
     };
 
     let validation = validate(store, params.keyring, params.manifest, clock, progress).await;
     report.steps = validation.steps;
+    report.warnings = validation.warnings;
     if !validation.ok {
         skip_from(&mut report.steps, 6, progress);
         report.finished_at = clock();
@@ -300,6 +389,27 @@ pub async fn restore<D: SqlReader + SqlWriter>(
                 salt: *salt,
             };
             match take_backup(db, store, params.settings, &request, clock).await {
+                Ok(safety) if safety.foreign_key_violations > 0 => {
+                    let step = step_report(
+                        6,
+                        StepStatus::Failed,
+                        format!(
+                            "the current database has {} foreign key violation(s), so its safety \
+                             backup {} could not be restored into D1 if the import failed (D1 \
+                             enforces foreign keys at every commit); nothing was changed. Fix the \
+                             violations first, or restore with skip_safety_backup to go on without \
+                             a rollback",
+                            safety.foreign_key_violations, safety.id
+                        ),
+                        timer.lap(),
+                    );
+                    progress.event(&step, false);
+                    report.steps.push(step);
+                    report.safety_backup_id = Some(safety.id.clone());
+                    skip_from(&mut report.steps, 7, progress);
+                    report.finished_at = clock();
+                    return report;
+                }
                 Ok(safety) => {
                     let step = step_report(
                         6,
@@ -469,7 +579,7 @@ async fn replace_database<D: SqlReader + SqlWriter>(
     .and_then(|streamed| compare_digests(manifest, &streamed).map(|()| streamed.summary));
     let imported = match imported {
         Ok(summary) => {
-            if let Some(batch) = planner.finish() {
+            for batch in planner.finish() {
                 statements += batch.statements.len() as u64;
                 if let Err(error) = db.batch(&batch.statements).await {
                     emit(
@@ -506,7 +616,7 @@ async fn replace_database<D: SqlReader + SqlWriter>(
     );
 
     emit(&mut Vec::new(), started(9));
-    let checks = match verify(db, manifest).await {
+    let checks = match verify(db, manifest, &imported).await {
         Ok(checks) => checks,
         Err(error) => {
             emit(
@@ -518,14 +628,13 @@ async fn replace_database<D: SqlReader + SqlWriter>(
     };
     let failed: Vec<&Check> = checks.iter().filter(|c| !c.ok).collect();
     if failed.is_empty() {
+        let mut detail = format!("{} checks passed", checks.len());
+        for warning in summary_warnings(&imported) {
+            detail.push_str(&format!("; warning: {warning}"));
+        }
         emit(
             &mut steps,
-            step_report(
-                9,
-                StepStatus::Passed,
-                format!("{} checks passed", checks.len()),
-                timer.lap(),
-            ),
+            step_report(9, StepStatus::Passed, detail, timer.lap()),
         );
         Ok((steps, Imported { rows, statements }, checks))
     } else {
@@ -696,20 +805,54 @@ fn read_and_check(
         .collect()
 }
 
+/// Tables whose row count cannot be compared with the manifest's, and why
+/// (see [`summary_warnings`]).
+fn not_comparable(summary: &RestoreSummary) -> Vec<(&str, &'static str)> {
+    let contentless = summary.contentless_tables.iter().map(|t| {
+        (
+            t.as_str(),
+            "not comparable: a contentless FTS5 table is recreated empty; rebuild its index from your source data",
+        )
+    });
+    let uncounted = summary.uncounted_tables.iter().map(|t| {
+        (
+            t.as_str(),
+            "not comparable: an FTS5 table whose content is a view has the rows of that view",
+        )
+    });
+    contentless.chain(uncounted).collect()
+}
+
 /// Step 5's last part: what the SQL creates must be what the manifest lists.
-fn compare_summary(manifest: &Manifest, summary: &RestoreSummary) -> Result<(), String> {
-    let expected: Vec<(String, u64)> = manifest
-        .tables
-        .iter()
-        .map(|t| (t.name.clone(), t.rows))
-        .collect();
-    let found: Vec<(String, u64)> = summary
-        .tables
-        .iter()
-        .map(|t| (t.name.clone(), t.rows))
-        .collect();
+/// Tables whose rows cannot be counted are compared by name only.
+pub(crate) fn compare_summary(manifest: &Manifest, summary: &RestoreSummary) -> Result<(), String> {
+    let skipped = not_comparable(summary);
+    let comparable = |name: &str| !skipped.iter().any(|(t, _)| *t == name);
+    // Tables with the rows counted, then the others by name.
+    let split = |tables: Vec<(String, u64)>| {
+        let (counted, named): (Vec<_>, Vec<_>) =
+            tables.into_iter().partition(|(name, _)| comparable(name));
+        let named: Vec<String> = named.into_iter().map(|(name, _)| name).collect();
+        (counted, named)
+    };
+    let (expected, expected_named) = split(
+        manifest
+            .tables
+            .iter()
+            .map(|t| (t.name.clone(), t.rows))
+            .collect(),
+    );
+    let (found, found_named) = split(
+        summary
+            .tables
+            .iter()
+            .map(|t| (t.name.clone(), t.rows))
+            .collect(),
+    );
     let mut problems = Vec::new();
-    if sorted(expected.clone()) != sorted(found.clone()) {
+    if sorted(expected.clone()) != sorted(found.clone())
+        || sorted(expected_named.clone()) != sorted(found_named.clone())
+    {
         problems.push(format!(
             "tables and rows {found:?} differ from the manifest's {expected:?}"
         ));
@@ -738,10 +881,24 @@ fn compare_summary(manifest: &Manifest, summary: &RestoreSummary) -> Result<(), 
     }
 }
 
-/// Step 9: the live database against the manifest.
-async fn verify(db: &impl SqlReader, manifest: &Manifest) -> Result<Vec<Check>, EdgeError> {
+/// Step 9: the live database against the manifest (`imported` is what the
+/// import's statements created, for the tables whose rows cannot be compared).
+async fn verify(
+    db: &impl SqlReader,
+    manifest: &Manifest,
+    imported: &RestoreSummary,
+) -> Result<Vec<Check>, EdgeError> {
+    let skipped = not_comparable(imported);
     let mut checks = Vec::new();
     for table in &manifest.tables {
+        if let Some((_, why)) = skipped.iter().find(|(t, _)| *t == table.name) {
+            checks.push(Check {
+                name: format!("rows of {}", table.name),
+                ok: true,
+                detail: format!("{why} ({} at backup time)", table.rows),
+            });
+            continue;
+        }
         let rows = db
             .query(&format!(
                 "SELECT CAST(count(*) AS TEXT) FROM {}",
@@ -772,7 +929,7 @@ async fn verify(db: &impl SqlReader, manifest: &Manifest) -> Result<Vec<Check>, 
             .filter(|row| row.first().and_then(|v| v.as_deref()) == Some(kind))
             .filter(|row| row.get(3).is_some_and(Option::is_some))
             .filter_map(|row| row.get(1).cloned().flatten())
-            .filter(|name| !name.starts_with("_cf_"))
+            .filter(|name| !is_internal_name(name))
             .collect();
         checks.push(Check {
             name: plural.to_owned(),
@@ -840,9 +997,7 @@ async fn drop_user_objects<D: SqlReader + SqlWriter>(db: &D) -> Result<(), EdgeE
             .iter()
             .filter(|row| row.first().cloned().flatten().as_deref() == Some(kind))
             .filter_map(|row| row.get(1).cloned().flatten())
-            .filter(|name| {
-                !name.starts_with("sqlite_") && !name.starts_with("_cf_") && !is_shadow(name)
-            })
+            .filter(|name| !is_internal_name(name) && !is_shadow(name))
             .collect()
     };
     let edges: Vec<(String, String)> = references
@@ -992,9 +1147,13 @@ fn pass_all(manifest: &Manifest, summary: &RestoreSummary, ms: i64) -> Vec<StepR
             5,
             StepStatus::Passed,
             format!(
-                "{} statements allowed; {} tables, {rows} rows, as the manifest lists",
+                "{} statements allowed; {} tables, {rows} rows, as the manifest lists{}",
                 summary.statements,
-                summary.tables.len()
+                summary.tables.len(),
+                backup_warnings(manifest, Some(summary))
+                    .iter()
+                    .map(|w| format!("; warning: {w}"))
+                    .collect::<String>()
             ),
             0,
         ),
@@ -1120,6 +1279,7 @@ mod tests {
             database: "app",
             key,
             worker_version: "0",
+            fault: None,
         };
         let request = BackupRequest {
             id: "b1".into(),
@@ -1148,6 +1308,7 @@ mod tests {
                 database: "app",
                 key: keyring.current(),
                 worker_version: "0",
+                fault: None,
             },
             safety_backup: safety.then(|| ("safety".to_string(), [4; 32])),
             clock: &clock,
@@ -1272,6 +1433,140 @@ mod tests {
         assert!(report.steps[5..]
             .iter()
             .all(|s| s.status == StepStatus::Skipped));
+    }
+
+    fn db_from(sql: &str) -> SqliteReader {
+        let connection = rusqlite::Connection::open_in_memory().unwrap();
+        connection.execute_batch(sql).unwrap();
+        SqliteReader::new(connection)
+    }
+
+    #[test]
+    fn validation_refuses_a_backup_with_foreign_key_violations_naming_the_tables() {
+        let key = MasterKey::from_hex(KEY).unwrap();
+        let store = MemoryStore::default();
+        let db = app_db();
+        let mut manifest = back_up(&db, &store, &key);
+        manifest.foreign_key_check = crate::manifest::ForeignKeyCheck {
+            at_start: 0,
+            at_end: 2,
+            tables: vec!["child".into()],
+        };
+        let validation = block_on(validate(&store, &keyring(), &manifest, &clock, &mut Silent));
+        let failed = failed_step(&validation).unwrap();
+        assert_eq!(failed.step, 5);
+        for words in [
+            "2 foreign key violation(s)",
+            "child",
+            "cannot turn them off",
+            "take a new backup",
+            "sqlite3",
+        ] {
+            assert!(failed.detail.contains(words), "{words}: {}", failed.detail);
+        }
+        let before = snapshot(&db);
+        let report = run_restore(&db, &store, &manifest, &keyring(), true);
+        assert_eq!(report.outcome, RestoreOutcome::Failed);
+        assert_eq!(snapshot(&db), before, "nothing is written");
+    }
+
+    #[test]
+    fn an_fts5_table_over_a_view_is_not_compared_and_restores() {
+        let key = MasterKey::from_hex(KEY).unwrap();
+        let store = MemoryStore::default();
+        let db = db_from(
+            "CREATE TABLE docs(id INTEGER PRIMARY KEY, body TEXT);
+             CREATE VIEW docs_v AS SELECT id, body FROM docs WHERE body IS NOT NULL;
+             CREATE VIRTUAL TABLE docs_fts USING fts5(body, content='docs_v', content_rowid='id');
+             INSERT INTO docs(body) VALUES ('alpha beta'), ('gamma'), (NULL);
+             INSERT INTO docs_fts(docs_fts) VALUES('rebuild');",
+        );
+        let manifest = back_up(&db, &store, &key);
+        let validation = block_on(validate(&store, &keyring(), &manifest, &clock, &mut Silent));
+        assert!(validation.ok, "{validation:#?}");
+        let summary = validation.summary.as_ref().unwrap();
+        assert_eq!(summary.uncounted_tables, ["docs_fts"]);
+        assert!(
+            validation
+                .warnings
+                .iter()
+                .any(|w| w.contains("docs_fts") && w.contains("not")),
+            "{:?}",
+            validation.warnings
+        );
+
+        let report = run_restore(&db, &store, &manifest, &keyring(), true);
+        assert_eq!(report.outcome, RestoreOutcome::Succeeded, "{report:#?}");
+        let check = report
+            .verification
+            .iter()
+            .find(|c| c.name == "rows of docs_fts")
+            .unwrap();
+        assert!(
+            check.ok && check.detail.contains("not comparable"),
+            "{check:?}"
+        );
+    }
+
+    #[test]
+    fn a_contentless_fts5_table_is_reported_recreated_empty_and_not_a_mismatch() {
+        let key = MasterKey::from_hex(KEY).unwrap();
+        let store = MemoryStore::default();
+        let db = db_from(
+            "CREATE TABLE notes(id INTEGER PRIMARY KEY, body TEXT);
+             CREATE VIRTUAL TABLE notes_idx USING fts5(body, content='');
+             INSERT INTO notes(body) VALUES ('alpha'), ('beta');
+             INSERT INTO notes_idx(rowid, body) SELECT id, body FROM notes;",
+        );
+        let manifest = back_up(&db, &store, &key);
+        let mut events = Vec::new();
+        struct Collect<'a>(&'a mut Vec<StepReport>);
+        impl Progress for Collect<'_> {
+            fn event(&mut self, report: &StepReport, _: bool) {
+                self.0.push(report.clone());
+            }
+        }
+        let params = RestoreParams {
+            restore_id: "r1".into(),
+            manifest: &manifest,
+            keyring: &keyring(),
+            settings: BackupSettings {
+                environment: "test",
+                database: "app",
+                key: &key,
+                worker_version: "0",
+                fault: None,
+            },
+            safety_backup: None,
+            clock: &clock,
+        };
+        let report = block_on(restore(&db, &store, params, &mut Collect(&mut events)));
+        assert_eq!(report.outcome, RestoreOutcome::Succeeded, "{report:#?}");
+        let said = |text: &str| {
+            text.contains("notes_idx")
+                && text.contains("recreated empty: rebuild its index from your source data")
+        };
+        assert!(
+            report.warnings.iter().any(|w| said(w)),
+            "{:?}",
+            report.warnings
+        );
+        assert!(
+            events.iter().any(|e| e.step == 5 && said(&e.detail)),
+            "{events:#?}"
+        );
+        assert!(
+            events
+                .iter()
+                .any(|e| e.step == 9 && e.status == StepStatus::Passed && said(&e.detail)),
+            "{events:#?}"
+        );
+        let check = report
+            .verification
+            .iter()
+            .find(|c| c.name == "rows of notes_idx")
+            .unwrap();
+        assert!(check.ok, "{check:?}");
     }
 
     #[test]

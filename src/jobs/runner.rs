@@ -14,7 +14,7 @@ use super::store::{EdgeError, ObjectStore, SqlReader};
 use crate::config::RetentionCounts;
 use crate::health::{BackupHistory, RunRecord};
 use crate::layout::{run_report_key, HISTORY_KEY};
-use crate::manifest::Manifest;
+use crate::manifest::{Manifest, Warning};
 use crate::retention::BackupKind;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -65,6 +65,9 @@ pub struct RunReport {
     pub orphans_removed: Vec<String>,
     /// Peak memory seen (wasm linear memory).
     pub memory_bytes: u64,
+    /// The backup's warnings, as its manifest records them.
+    #[serde(default)]
+    pub warnings: Vec<Warning>,
 }
 
 /// Why a run did not happen or failed.
@@ -152,6 +155,7 @@ async fn run_locked(
         pruned: Vec::new(),
         orphans_removed: Vec::new(),
         memory_bytes: 0,
+        warnings: Vec::new(),
     };
     let backup = take_backup(db, store, settings, request, probes.clock).await;
     let mut since = timed("dump, encrypt and upload", started_at);
@@ -182,6 +186,7 @@ async fn run_locked(
     report.sql_bytes = manifest.plaintext.bytes;
     report.stored_bytes = manifest.ciphertext.bytes;
     report.rows = manifest.total_rows();
+    report.warnings = manifest.warnings.clone();
     report.memory_bytes = (probes.memory)();
     record(store, &report).await?;
     Ok(RunOutcome { manifest, report })
@@ -209,6 +214,7 @@ pub async fn record_failed_start(
         pruned: Vec::new(),
         orphans_removed: Vec::new(),
         memory_bytes: 0,
+        warnings: Vec::new(),
     };
     record(store, &report).await
 }
@@ -298,6 +304,7 @@ mod tests {
             database: "app",
             key: &key,
             worker_version: "0",
+            fault: None,
         };
         let now = Timestamp::from_millis(T0.as_millis() + day * DAY_MS);
         let counts = RetentionCounts {

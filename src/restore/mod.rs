@@ -50,20 +50,28 @@
 //! - Every statement the planner emits has passed the validator, is shorter
 //!   than D1's 100,000-byte limit and has at most 100 bound parameters of
 //!   at most 2,000,000 bytes each.
-//! - Statement order is dump order; only skipped kinds (BEGIN, COMMIT, the
-//!   foreign key pragmas) are left out, and each batch adds its own
-//!   `PRAGMA defer_foreign_keys = on`.
+//! - Statement order is dump order, except that from the first CREATE
+//!   TRIGGER on, triggers, indexes, views and FTS5 rebuilds wait until after
+//!   the last statement, so that no trigger fires during the import; only
+//!   skipped kinds (BEGIN, COMMIT, the dump's pragmas) are left out, and
+//!   each batch adds its own `PRAGMA defer_foreign_keys = on` and
+//!   `PRAGMA ignore_check_constraints = on`.
 //!
 //! # Limits
 //!
 //! - Foreign keys are checked at each batch's commit (D1 cannot turn them
-//!   off). Our dumps write parents' rows first; an external dump written in
+//!   off, so a backup that recorded foreign key violations is refused at
+//!   step 5). Our dumps write parents' rows first; an external dump written in
 //!   another order, or a table that references itself with rows in
 //!   reference order spread over batches, can fail the import with a
 //!   foreign key error (and the restore rolls back to the safety backup).
 //! - The rows of an external-content FTS5 table whose content is a view
 //!   cannot be counted from the statements
-//!   ([`RestoreSummary::uncounted_tables`]).
+//!   ([`RestoreSummary::uncounted_tables`]); a contentless FTS5 table is
+//!   recreated empty ([`RestoreSummary::contentless_tables`]). Neither is
+//!   compared by row count, and the restore warns about both.
+//! - CHECK constraints are not checked during the import (a row too large
+//!   for one statement is inserted with placeholders first).
 
 mod lex;
 pub mod plan;

@@ -5,12 +5,27 @@
 //! # Batches
 //!
 //! Every [`PlannedBatch`] is one D1 `batch()`, which D1 runs as one
-//! transaction. It starts with [`DEFER_FOREIGN_KEYS_SQL`] (a D1 pragma lasts
-//! one transaction, and D1 cannot turn foreign keys off, so they are checked
-//! at each batch's commit), then holds up to [`MAX_STATEMENTS_PER_BATCH`]
-//! statements carrying up to [`MAX_BATCH_BYTES`] of SQL and bound values,
-//! in dump order. Statements the import skips (BEGIN, COMMIT, the
-//! `foreign_keys` and the dump's own `defer_foreign_keys` pragmas) are left out.
+//! transaction. It starts with [`BATCH_PRELUDE`]: [`DEFER_FOREIGN_KEYS_SQL`]
+//! (a D1 pragma lasts one transaction, and D1 cannot turn foreign keys off,
+//! so they are checked at each batch's commit) and
+//! [`IGNORE_CHECK_CONSTRAINTS_SQL`] (a row too large for one statement is
+//! inserted with placeholders, then completed by UPDATEs; CHECK constraints
+//! must not see the placeholders). Then it holds up to
+//! [`MAX_STATEMENTS_PER_BATCH`] statements carrying up to [`MAX_BATCH_BYTES`]
+//! of SQL and bound values, in dump order. Statements the import skips
+//! (BEGIN, COMMIT, the dump's own pragmas) are left out.
+//!
+//! # Triggers after the data
+//!
+//! A trigger created before rows are inserted fires on them during the
+//! import: `sqlite3 .dump` and `wrangler d1 export` write each table's
+//! triggers right after it. So from the first CREATE TRIGGER on, the planner
+//! holds back every CREATE TRIGGER, CREATE INDEX, CREATE VIEW and FTS5
+//! `rebuild` (indexes and views keep their places relative to the triggers,
+//! which keeps the schema hash, and a `rebuild` may read a held view) and
+//! emits them, in dump order, after the last statement of the dump. Tables,
+//! rows and `sqlite_sequence` go on as they come. Our own dumps already
+//! write triggers after the data, so their order does not change.
 //!
 //! A batch is never cut before an UPDATE: the UPDATEs that complete a row
 //! too large for one statement follow that row's INSERT (the validator
@@ -67,14 +82,18 @@ pub const MAX_STATEMENTS_PER_BATCH: usize = 50;
 /// per `batch()` at the measured import speed.
 pub const MAX_BATCH_BYTES: usize = 4 * 1024 * 1024;
 
-/// D1's limit on bound parameters per statement.
-pub const MAX_BOUND_PARAMETERS: usize = 100;
-
-/// D1's limit on one string or BLOB value, in bytes.
-pub const MAX_VALUE_BYTES: usize = 2_000_000;
+pub use crate::d1_limits::{MAX_BOUND_PARAMETERS, MAX_VALUE_BYTES};
 
 /// The first statement of every batch (D1 pragmas last one transaction).
 pub const DEFER_FOREIGN_KEYS_SQL: &str = "PRAGMA defer_foreign_keys = on";
+
+/// The second statement of every batch: a row completed by UPDATEs passes
+/// its CHECK constraints with its placeholders (D1 supports this pragma,
+/// for one transaction).
+pub const IGNORE_CHECK_CONSTRAINTS_SQL: &str = "PRAGMA ignore_check_constraints = on";
+
+/// The statements every batch starts with, in order.
+pub const BATCH_PRELUDE: [&str; 2] = [DEFER_FOREIGN_KEYS_SQL, IGNORE_CHECK_CONSTRAINTS_SQL];
 
 /// A value bound to a `?N` parameter of a [`PlannedStatement`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,7 +146,7 @@ impl PlannedStatement {
 /// One D1 `batch()`: one transaction.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedBatch {
-    /// [`DEFER_FOREIGN_KEYS_SQL`], then the dump's statements in order.
+    /// [`BATCH_PRELUDE`], then the dump's statements in order.
     pub statements: Vec<PlannedStatement>,
 }
 
@@ -136,6 +155,11 @@ pub struct PlannedBatch {
 pub struct Planner {
     open: Vec<PlannedStatement>,
     open_bytes: usize,
+    /// Whether a CREATE TRIGGER has been seen: from then on, schema objects
+    /// other than tables wait for the end of the dump.
+    holding: bool,
+    /// What waits for the end of the dump, in dump order.
+    held: Vec<PlannedStatement>,
 }
 
 impl Planner {
@@ -148,6 +172,24 @@ impl Planner {
     /// appends to `out` every batch that is complete (usually none or one;
     /// more only for a huge external INSERT cut into many statements).
     pub fn push(&mut self, validated: Validated, out: &mut Vec<PlannedBatch>) {
+        self.holding |= validated.kind == StatementKind::CreateTrigger;
+        let held = matches!(
+            validated.kind,
+            StatementKind::CreateTrigger
+                | StatementKind::CreateIndex
+                | StatementKind::CreateView
+                | StatementKind::Fts5Rebuild
+        );
+        if self.holding && held {
+            self.held.extend(validated.statements);
+            return;
+        }
+        self.place(validated, out);
+    }
+
+    /// Adds a statement's statements to the open batch, cutting it first
+    /// when full (never before an UPDATE that completes a row).
+    fn place(&mut self, validated: Validated, out: &mut Vec<PlannedBatch>) {
         let continues_row = validated.kind == StatementKind::UpdateRow;
         for statement in validated.statements {
             let bytes = statement.bytes();
@@ -161,9 +203,20 @@ impl Planner {
         }
     }
 
-    /// The last batch, if any statements are left.
-    pub fn finish(mut self) -> Option<PlannedBatch> {
-        self.take_batch()
+    /// The last batches: what is left, then the statements held back
+    /// until after the data (see the module documentation).
+    pub fn finish(mut self) -> Vec<PlannedBatch> {
+        let mut out = Vec::new();
+        for statement in std::mem::take(&mut self.held) {
+            let validated = Validated {
+                kind: StatementKind::CreateTrigger,
+                line: statement.line,
+                statements: vec![statement],
+            };
+            self.place(validated, &mut out);
+        }
+        out.extend(self.take_batch());
+        out
     }
 
     fn take_batch(&mut self) -> Option<PlannedBatch> {
@@ -171,8 +224,8 @@ impl Planner {
             return None;
         }
         self.open_bytes = 0;
-        let mut statements = Vec::with_capacity(self.open.len() + 1);
-        statements.push(PlannedStatement::plain(DEFER_FOREIGN_KEYS_SQL.into()));
+        let mut statements = Vec::with_capacity(self.open.len() + BATCH_PRELUDE.len());
+        statements.extend(BATCH_PRELUDE.map(|sql| PlannedStatement::plain(sql.into())));
         statements.append(&mut self.open);
         Some(PlannedBatch { statements })
     }
@@ -367,16 +420,19 @@ mod tests {
                 .iter()
                 .map(|b| b.statements.len())
                 .collect::<Vec<_>>(),
-            [51, 51, 21]
+            [52, 52, 22]
         );
         for batch in &batches {
             assert_eq!(
-                batch.statements[0],
-                PlannedStatement::plain(DEFER_FOREIGN_KEYS_SQL.into())
+                batch.statements[..2],
+                [
+                    PlannedStatement::plain(DEFER_FOREIGN_KEYS_SQL.into()),
+                    PlannedStatement::plain(IGNORE_CHECK_CONSTRAINTS_SQL.into())
+                ]
             );
         }
         assert_eq!(
-            lines(&batches[1])[1..],
+            lines(&batches[1])[2..],
             (51..=100).collect::<Vec<u64>>()[..]
         );
     }
@@ -388,7 +444,7 @@ mod tests {
             validated(StatementKind::Commit, vec![])
         ])
         .is_empty());
-        assert!(Planner::new().finish().is_none());
+        assert!(Planner::new().finish().is_empty());
     }
 
     #[test]
@@ -408,7 +464,7 @@ mod tests {
         assert_eq!(
             batches
                 .iter()
-                .map(|b| b.statements.len() - 1)
+                .map(|b| b.statements.len() - BATCH_PRELUDE.len())
                 .collect::<Vec<_>>(),
             [2, 2, 1]
         );
@@ -451,7 +507,58 @@ mod tests {
             Some(&60),
             "the row's UPDATEs stay with its INSERT"
         );
-        assert_eq!(lines(&batches[1]), [0, 61]);
+        assert_eq!(lines(&batches[1]), [0, 0, 61]);
+    }
+
+    #[test]
+    fn triggers_are_held_until_after_the_data_keeping_the_objects_order() {
+        use StatementKind::*;
+        let statement = |kind, line| validated(kind, vec![sql(&format!("{kind:?} {line}"), line)]);
+        let input = vec![
+            statement(CreateTable, 1),
+            statement(CreateIndex, 2),
+            statement(CreateTrigger, 3),
+            statement(Insert, 4),
+            statement(CreateView, 5),
+            statement(CreateTable, 6),
+            statement(Insert, 7),
+            statement(Fts5Rebuild, 8),
+            statement(CreateTrigger, 9),
+            statement(Insert, 10),
+            statement(InsertSequence, 11),
+        ];
+        let batches = plan(input);
+        let order: Vec<u64> = batches.iter().flat_map(lines).filter(|&l| l > 0).collect();
+        assert_eq!(order, [1, 2, 4, 6, 7, 10, 11, 3, 5, 8, 9]);
+    }
+
+    #[test]
+    fn a_dump_without_early_triggers_keeps_its_order() {
+        use StatementKind::*;
+        let statement = |kind, line| validated(kind, vec![sql(&format!("{kind:?} {line}"), line)]);
+        let kinds = [
+            CreateTable,
+            Insert,
+            CreateIndex,
+            CreateTrigger,
+            CreateView,
+            Fts5Rebuild,
+            DeleteSequence,
+            InsertSequence,
+        ];
+        let input = kinds
+            .iter()
+            .zip(1..)
+            .map(|(&k, l)| statement(k, l))
+            .collect();
+        let order: Vec<u64> = plan(input)
+            .iter()
+            .flat_map(lines)
+            .filter(|&l| l > 0)
+            .collect();
+        // The sequence statements come before the held objects: no trigger
+        // can be on sqlite_sequence, so nothing changes for the database.
+        assert_eq!(order, [1, 2, 3, 7, 8, 4, 5, 6]);
     }
 
     fn shape_of(text: &str) -> InsertShape {

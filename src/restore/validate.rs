@@ -7,11 +7,12 @@
 //! Exactly what our dumps, `sqlite3 .dump` (without FTS5 tables) and
 //! `wrangler d1 export` write ([`StatementKind`] lists them):
 //!
-//! - `PRAGMA defer_foreign_keys = on|true|yes|1` and
-//!   `PRAGMA foreign_keys = on|off|...`, `BEGIN [TRANSACTION]`,
+//! - `PRAGMA defer_foreign_keys = on|true|yes|1`,
+//!   `PRAGMA foreign_keys = on|off|...`,
+//!   `PRAGMA ignore_check_constraints = on|off|...`, `BEGIN [TRANSACTION]`,
 //!   `COMMIT`/`END [TRANSACTION]`: accepted and not run, because every batch
 //!   of the import is its own transaction that starts by deferring foreign
-//!   keys, and D1 ignores `foreign_keys`.
+//!   keys and ignoring CHECK constraints, and D1 ignores `foreign_keys`.
 //! - `CREATE TABLE`, `CREATE [UNIQUE] INDEX`, `CREATE VIEW`, `CREATE TRIGGER`
 //!   and `CREATE VIRTUAL TABLE ... USING fts5(...)`, `IF NOT EXISTS` allowed.
 //! - `INSERT INTO t [(columns)] VALUES (...)[, (...)]` into a table created
@@ -23,12 +24,17 @@
 //!   too large for one statement, on the same table:
 //!   `UPDATE t SET c = <literal>[, ...] WHERE k = <literal> [AND ...]`,
 //!   `SET c = c || <piece>` and `SET c = CAST(c || <piece> AS BLOB|TEXT)`.
+//!   The WHERE must name exactly the row the INSERT wrote, by its key, with
+//!   the INSERT's own literals: `rowid` (`_rowid_`, `oid`) or the INTEGER
+//!   PRIMARY KEY column for rowid and FTS5 tables, every PRIMARY KEY column
+//!   for WITHOUT ROWID tables; no assignment may change that key.
 //! - `DELETE FROM sqlite_sequence` and `INSERT INTO sqlite_sequence ...`.
 //!
 //! Everything else is rejected with its line and a reason: DROP, ALTER,
 //! ATTACH, DETACH, queries, VACUUM, ANALYZE, REINDEX, SAVEPOINT, RELEASE,
 //! ROLLBACK, other pragmas, TEMP objects, objects of other schemas, writes
-//! to SQLite's (`sqlite_*`) and D1's (`_cf_*`) internal tables, INSERT with
+//! to internal tables ([`crate::internal_names`]: SQLite's `sqlite_*`, D1's
+//! `_cf_*`, d1-vault's `_d1vault_*`), also as `main.<name>` in a trigger, INSERT with
 //! a conflict clause or from a SELECT, bound parameters, and any other
 //! DELETE or UPDATE. Names are compared as SQLite does: dequoted, ASCII
 //! case-insensitive.
@@ -60,11 +66,11 @@ use super::plan::{fit_insert, FitError, InsertShape, PlannedStatement};
 use super::reader::Statement;
 use crate::dump::{TableKind, TableSummary, MAX_STATEMENT_BYTES};
 
-/// Name prefix of D1's internal tables (`_cf_KV`, `_cf_METADATA`).
-pub const D1_INTERNAL_PREFIX: &str = "_cf_";
-
-/// Name prefix of SQLite's internal tables (`sqlite_schema`, `sqlite_stat1`, ...).
-pub const SQLITE_INTERNAL_PREFIX: &str = "sqlite_";
+/// Name prefixes of D1's (`_cf_KV`) and SQLite's (`sqlite_stat1`) internal
+/// tables; [`crate::internal_names`] decides which names are internal.
+pub use crate::internal_names::{
+    D1_PREFIX as D1_INTERNAL_PREFIX, SQLITE_PREFIX as SQLITE_INTERNAL_PREFIX,
+};
 
 /// The one SQLite-internal table a dump writes: AUTOINCREMENT counters.
 pub const SEQUENCE_TABLE: &str = "sqlite_sequence";
@@ -152,6 +158,10 @@ pub enum StatementKind {
     /// `PRAGMA foreign_keys = ...`: accepted, not run (D1 ignores it and
     /// always enforces foreign keys; the import defers them instead).
     ForeignKeys,
+    /// `PRAGMA ignore_check_constraints = on|off`: accepted, not run as it
+    /// is, since the planner starts every batch with its own `= on` (a row
+    /// too large for one statement is inserted with placeholders first).
+    IgnoreCheckConstraints,
     /// `BEGIN [TRANSACTION]`: accepted, not run (each batch is a transaction).
     Begin,
     /// `COMMIT` or `END [TRANSACTION]`: accepted, not run.
@@ -183,7 +193,11 @@ impl StatementKind {
     pub fn is_skipped(self) -> bool {
         matches!(
             self,
-            Self::DeferForeignKeys | Self::ForeignKeys | Self::Begin | Self::Commit
+            Self::DeferForeignKeys
+                | Self::ForeignKeys
+                | Self::IgnoreCheckConstraints
+                | Self::Begin
+                | Self::Commit
         )
     }
 }
@@ -220,8 +234,8 @@ pub enum RejectReason {
         table: String,
     },
 
-    /// A write to (or an object on) a table internal to SQLite or D1.
-    #[error("{table} is internal to SQLite or D1, which manage it themselves; a dump leaves such tables out, so delete these statements from the file")]
+    /// A write to (or an object on) a table internal to SQLite, D1 or d1-vault.
+    #[error("{table} is internal to SQLite, D1 or d1-vault, which manage it themselves; a dump leaves such tables out, so delete these statements from the file")]
     InternalTable {
         /// The table named.
         table: String,
@@ -238,8 +252,9 @@ pub enum RejectReason {
         schema: String,
     },
 
-    /// A pragma other than `defer_foreign_keys` and `foreign_keys`.
-    #[error("PRAGMA {name} changes settings that D1 manages; a dump may only defer foreign keys (PRAGMA defer_foreign_keys = on)")]
+    /// A pragma other than `defer_foreign_keys`, `foreign_keys` and
+    /// `ignore_check_constraints`.
+    #[error("PRAGMA {name} changes settings that D1 manages; a dump may only defer foreign keys (PRAGMA defer_foreign_keys = on) and set ignore_check_constraints")]
     Pragma {
         /// The pragma's name.
         name: String,
@@ -305,6 +320,14 @@ pub enum RejectReason {
         table: String,
     },
 
+    /// A dump-style UPDATE whose WHERE does not name exactly the row the
+    /// INSERT before it wrote, by that row's key.
+    #[error("an UPDATE completing a row of {table:?} must name exactly the row the INSERT before it wrote, by its key (WHERE rowid = <that row's rowid>, or every PRIMARY KEY column of a WITHOUT ROWID table = the INSERT's value), and must not change that key; this one could change other rows")]
+    UpdateOtherRow {
+        /// The table updated.
+        table: String,
+    },
+
     /// A statement over D1's limit that the planner cannot split.
     #[error("it is {bytes} bytes; D1 accepts statements under {MAX_STATEMENT_BYTES} bytes, and only an INSERT's rows can be split")]
     TooLarge {
@@ -361,9 +384,14 @@ pub struct RestoreSummary {
     /// counts them).
     pub largest_statement_bytes: usize,
     /// External-content FTS5 tables whose content is not a table of the
-    /// dump (a view): their row count is known only after the import, and
-    /// is 0 in `tables`.
+    /// dump (a view): their row count cannot be known from the statements
+    /// (it is 0 in `tables`), so it is not compared with the manifest's.
     pub uncounted_tables: Vec<String>,
+    /// Contentless FTS5 tables (`content=''`): their text is not stored, so
+    /// the dump recreates them empty and their index must be rebuilt from
+    /// the application's own data after a restore.
+    #[serde(default)]
+    pub contentless_tables: Vec<String>,
 }
 
 /// A table the dump creates.
@@ -372,15 +400,105 @@ struct TableEntry {
     name: String,
     kind: TableKind,
     rows: u64,
-    /// For an FTS5 table, its `content=` option when not empty.
-    external_content: Option<String>,
+    /// For an FTS5 table, where its content is.
+    content: Fts5Content,
+    /// How a statement addresses one row of the table.
+    key: KeyShape,
+    /// Lowercase names of the columns an INSERT without a column list
+    /// fills, in order (generated columns left out); empty for FTS5 tables.
+    insert_columns: Vec<String>,
+}
+
+/// Where an FTS5 table's documents are (`Own` for ordinary tables).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Fts5Content {
+    /// Stored in the table itself (and every ordinary table).
+    Own,
+    /// `content='<table or view>'`.
+    External(String),
+    /// `content=''`: the text is not stored, so a dump cannot carry it.
+    Contentless,
+}
+
+/// How a statement addresses one row of a table: what the WHERE of an
+/// UPDATE completing a row must name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum KeyShape {
+    /// By rowid: any of `names` (lowercase: the INTEGER PRIMARY KEY column,
+    /// and `rowid`, `_rowid_`, `oid` unless a column takes that name).
+    Rowid { names: Vec<String> },
+    /// By the PRIMARY KEY columns (WITHOUT ROWID), lowercase, in any order.
+    PrimaryKey { columns: Vec<String> },
+}
+
+/// A literal value as compared between an INSERT and an UPDATE's WHERE:
+/// its tokens, with keywords and hex digits uppercased.
+type LiteralSig = Vec<(TokenKind, String)>;
+
+fn literal_sig(tokens: &[Token]) -> LiteralSig {
+    tokens
+        .iter()
+        .map(|t| match t.kind {
+            TokenKind::Word | TokenKind::Blob => (t.kind, t.text.to_ascii_uppercase()),
+            _ => (t.kind, t.text.to_string()),
+        })
+        .collect()
+}
+
+/// The key of the row a one-row INSERT just wrote: which column names
+/// address it and with which literal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum RowKey {
+    /// Any one of `names` equal to `value`.
+    Rowid {
+        names: Vec<String>,
+        value: LiteralSig,
+    },
+    /// Every one of these columns equal to its literal.
+    PrimaryKey(Vec<(String, LiteralSig)>),
+    /// The INSERT does not give the key (a rowid SQLite assigns itself):
+    /// no UPDATE can name that row.
+    Unknown,
+}
+
+impl RowKey {
+    /// The literal a key column of this name has, if it is a key column.
+    fn value_of(&self, column: &str) -> Option<&LiteralSig> {
+        match self {
+            RowKey::Rowid { names, value } => names.iter().any(|n| n == column).then_some(value),
+            RowKey::PrimaryKey(columns) => {
+                columns.iter().find(|(c, _)| c == column).map(|(_, v)| v)
+            }
+            RowKey::Unknown => None,
+        }
+    }
+
+    /// Whether `conditions` (`column = literal`, lowercase names) name
+    /// exactly this row by its key.
+    fn matches(&self, conditions: &[(String, LiteralSig)]) -> bool {
+        match self {
+            RowKey::Rowid { names, value } => match conditions {
+                [(column, literal)] => names.contains(column) && literal == value,
+                _ => false,
+            },
+            RowKey::PrimaryKey(columns) => {
+                conditions.len() == columns.len()
+                    && columns.iter().all(|(column, value)| {
+                        conditions.iter().filter(|(c, _)| c == column).count() == 1
+                            && conditions.iter().any(|(c, v)| c == column && v == value)
+                    })
+            }
+            RowKey::Unknown => false,
+        }
+    }
 }
 
 /// The statement before the current one, for the UPDATE rules.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Previous {
-    /// A one-row INSERT into, or an UPDATE of, the table (lowercase name).
-    RowOf(String),
+    /// A one-row INSERT into, or an UPDATE of, the table (lowercase name),
+    /// and that row's key.
+    RowOf(String, RowKey),
     Other,
 }
 
@@ -462,19 +580,26 @@ impl Validator {
             hash.update(b";\n");
         }
         let mut uncounted_tables = Vec::new();
+        let mut contentless_tables = Vec::new();
         let tables = self
             .tables
             .iter()
             .map(|table| {
-                let rows = match &table.external_content {
-                    None => table.rows,
-                    Some(content) => match self.by_name.get(&content.to_ascii_lowercase()) {
-                        Some(&i) => self.tables[i].rows,
-                        None => {
-                            uncounted_tables.push(table.name.clone());
-                            0
+                let rows = match &table.content {
+                    Fts5Content::Own => table.rows,
+                    Fts5Content::Contentless => {
+                        contentless_tables.push(table.name.clone());
+                        table.rows
+                    }
+                    Fts5Content::External(content) => {
+                        match self.by_name.get(&content.to_ascii_lowercase()) {
+                            Some(&i) => self.tables[i].rows,
+                            None => {
+                                uncounted_tables.push(table.name.clone());
+                                0
+                            }
                         }
-                    },
+                    }
                 };
                 TableSummary {
                     name: table.name.clone(),
@@ -492,6 +617,7 @@ impl Validator {
             statements: self.statements,
             largest_statement_bytes: self.largest,
             uncounted_tables,
+            contentless_tables,
         }
     }
 
@@ -559,16 +685,13 @@ impl Validator {
             }
             "INSERT" | "REPLACE" => self.insert(sql, &mut tokens, &keyword, line),
             "UPDATE" => {
-                let table = self.update(sql, &mut tokens)?;
-                Ok((StatementKind::UpdateRow, as_is(), Previous::RowOf(table)))
+                let previous = self.update(sql, &mut tokens)?;
+                Ok((StatementKind::UpdateRow, as_is(), previous))
             }
             "DELETE" => {
                 let kind = describe(sql);
                 let sequence = tokens.next().is_some_and(|t| t.is_word("FROM"))
-                    && tokens
-                        .next()
-                        .and_then(|t| t.name())
-                        .is_some_and(|n| n.eq_ignore_ascii_case(SEQUENCE_TABLE))
+                    && qualified_name(&mut tokens, &kind)?.eq_ignore_ascii_case(SEQUENCE_TABLE)
                     && tokens.next().is_none();
                 if !sequence {
                     return reject(
@@ -632,12 +755,20 @@ impl Validator {
         }
         match kind {
             StatementKind::CreateTable => {
-                let kind = table_kind(tokens, &kind_found)?;
-                self.add_table(name, kind, None, sql);
+                let definition = table_definition(tokens, &kind_found)?;
+                self.add_table(name, definition, sql);
             }
             StatementKind::CreateFts5Table => {
                 let content = fts5_content(tokens, &kind_found)?;
-                self.add_table(name, TableKind::Fts5, content, sql);
+                let definition = TableDefinition {
+                    kind: TableKind::Fts5,
+                    content,
+                    key: KeyShape::Rowid {
+                        names: ROWID_NAMES.iter().map(|n| n.to_string()).collect(),
+                    },
+                    insert_columns: Vec::new(),
+                };
+                self.add_table(name, definition, sql);
             }
             StatementKind::CreateIndex => {
                 if !tokens.next().is_some_and(|t| t.is_word("ON")) {
@@ -663,22 +794,18 @@ impl Validator {
         Ok(kind)
     }
 
-    fn add_table(
-        &mut self,
-        name: String,
-        kind: TableKind,
-        external_content: Option<String>,
-        sql: &str,
-    ) {
+    fn add_table(&mut self, name: String, definition: TableDefinition, sql: &str) {
         self.table_hash.update(sql.as_bytes());
         self.table_hash.update(b";\n");
         self.by_name
             .insert(name.to_ascii_lowercase(), self.tables.len());
         self.tables.push(TableEntry {
             name,
-            kind,
+            kind: definition.kind,
             rows: 0,
-            external_content,
+            content: definition.content,
+            key: definition.key,
+            insert_columns: definition.insert_columns,
         });
     }
 
@@ -778,19 +905,20 @@ impl Validator {
             return Ok((StatementKind::InsertSequence, statements, Previous::Other));
         }
         let rows = shape.tuples.len() as u64;
+        let mut previous = Previous::Other;
         if let Some(&i) = self.by_name.get(&lower) {
-            self.tables[i].rows += rows;
+            let entry = &mut self.tables[i];
+            entry.rows += rows;
+            if let [tuple] = shape.tuples.as_slice() {
+                let key = row_key(entry, &columns, &sql[tuple.clone()]);
+                previous = Previous::RowOf(lower, key);
+            }
         }
-        let previous = if rows == 1 {
-            Previous::RowOf(lower)
-        } else {
-            Previous::Other
-        };
         Ok((StatementKind::Insert, statements, previous))
     }
 
-    /// Checks a dump-style UPDATE; returns its table's lowercase name.
-    fn update(&self, sql: &str, tokens: &mut Tokens) -> Result<String, Reject> {
+    /// Checks a dump-style UPDATE; returns what the next statement follows.
+    fn update(&self, sql: &str, tokens: &mut Tokens) -> Result<Previous, Reject> {
         let kind_found = describe(sql);
         if tokens.peek().is_some_and(|t| t.is_word("OR")) {
             return reject(kind_found, RejectReason::ConflictClause);
@@ -811,6 +939,7 @@ impl Validator {
         let Some(where_at) = rest.iter().position(|t| t.is_word("WHERE")) else {
             return reject(kind_found, RejectReason::UpdateForm);
         };
+        let mut assigned = Vec::new();
         for assignment in split_top_level(&rest[..where_at], |t| t.is_punct(',')) {
             let [column, equals, value @ ..] = assignment else {
                 return reject(kind_found, RejectReason::UpdateForm);
@@ -818,6 +947,7 @@ impl Validator {
             let Some(column) = column_name(column).filter(|_| equals.is_punct('=')) else {
                 return reject(kind_found, RejectReason::UpdateForm);
             };
+            assigned.push((column.to_ascii_lowercase(), literal_sig(value)));
             let same = |t: &Token| column_name(t).is_some_and(|c| c.eq_ignore_ascii_case(&column));
             let literal = match value {
                 // c = c || <piece>
@@ -840,20 +970,35 @@ impl Validator {
                 return reject(kind_found, RejectReason::UpdateForm);
             }
         }
-        for condition in split_top_level(&rest[where_at + 1..], |t| t.is_word("AND")) {
+        let mut conditions = Vec::new();
+        let mut terms = Vec::new();
+        conjunction_terms(&rest[where_at + 1..], &mut terms);
+        for condition in terms {
             match condition {
                 [column, equals, value @ ..]
-                    if column_name(column).is_some()
-                        && equals.is_punct('=')
-                        && !value.is_empty()
-                        && is_literal(value) => {}
+                    if equals.is_punct('=') && !value.is_empty() && is_literal(value) =>
+                {
+                    let Some(column) = column_name(column) else {
+                        return reject(kind_found, RejectReason::UpdateForm);
+                    };
+                    conditions.push((column.to_ascii_lowercase(), literal_sig(value)));
+                }
                 _ => return reject(kind_found, RejectReason::UpdateForm),
             }
         }
-        if self.previous != Previous::RowOf(lower.clone()) {
-            return reject(kind_found, RejectReason::UpdateOutOfPlace { table });
+        let key = match &self.previous {
+            Previous::RowOf(previous, key) if *previous == lower => key,
+            _ => return reject(kind_found, RejectReason::UpdateOutOfPlace { table }),
+        };
+        // The WHERE names exactly the row just inserted, by its key, and no
+        // assignment moves that row to another key.
+        let moves_row = assigned
+            .iter()
+            .any(|(column, value)| key.value_of(column).is_some_and(|key| key != value));
+        if !key.matches(&conditions) || moves_row {
+            return reject(kind_found, RejectReason::UpdateOtherRow { table });
         }
-        Ok(lower)
+        Ok(Previous::RowOf(lower, key.clone()))
     }
 }
 
@@ -942,15 +1087,10 @@ fn forbidden_reason(keyword: &str) -> &'static str {
     }
 }
 
-/// Whether `name` starts with `prefix`, ASCII case-insensitively.
-fn has_prefix(name: &str, prefix: &str) -> bool {
-    name.get(..prefix.len())
-        .is_some_and(|start| start.eq_ignore_ascii_case(prefix))
-}
-
-/// Whether a table of this name is internal to SQLite or D1.
+/// Whether a table of this name is internal to SQLite, D1 or d1-vault
+/// (the one rule: [`crate::internal_names::is_internal_name`]).
 fn is_internal(name: &str) -> bool {
-    has_prefix(name, SQLITE_INTERNAL_PREFIX) || has_prefix(name, D1_INTERNAL_PREFIX)
+    crate::internal_names::is_internal_name(name)
 }
 
 /// A column name in an UPDATE: a quoted identifier, or a bare word that is
@@ -992,7 +1132,11 @@ fn qualified_name(tokens: &mut Tokens, kind_found: &str) -> Result<String, Rejec
     Ok(object.into_owned())
 }
 
-/// `PRAGMA name [= value | (value)]`: only the foreign key pragmas.
+/// The values SQLite reads as a boolean.
+const BOOLEAN_VALUES: [&str; 8] = ["on", "off", "true", "false", "yes", "no", "1", "0"];
+
+/// `PRAGMA name [= value | (value)]`: only the foreign key and CHECK
+/// constraint pragmas a dump writes.
 fn pragma(tokens: &mut Tokens) -> Result<StatementKind, Reject> {
     let name_token = tokens.next();
     let name = name_token
@@ -1013,10 +1157,8 @@ fn pragma(tokens: &mut Tokens) -> Result<StatementKind, Reject> {
     }
     let (kind, allowed): (StatementKind, &[&str]) = match name.as_str() {
         "defer_foreign_keys" => (StatementKind::DeferForeignKeys, &["on", "true", "yes", "1"]),
-        "foreign_keys" => (
-            StatementKind::ForeignKeys,
-            &["on", "off", "true", "false", "yes", "no", "1", "0"],
-        ),
+        "foreign_keys" => (StatementKind::ForeignKeys, &BOOLEAN_VALUES),
+        "ignore_check_constraints" => (StatementKind::IgnoreCheckConstraints, &BOOLEAN_VALUES),
         "writable_schema" => return reject(kind_found, RejectReason::WritableSchema),
         _ => return reject(kind_found, RejectReason::Pragma { name }),
     };
@@ -1064,8 +1206,36 @@ fn transaction_tail(tokens: &mut Tokens, modes: &[&str], keyword: &str) -> Resul
     }
 }
 
-/// After `CREATE TABLE name`: the column list and table options.
-fn table_kind(tokens: &mut Tokens, kind_found: &str) -> Result<TableKind, Reject> {
+/// The names by which SQLite lets a statement address a rowid.
+const ROWID_NAMES: [&str; 3] = ["rowid", "_rowid_", "oid"];
+
+/// Words that end a column's type name and start its constraints.
+const COLUMN_CONSTRAINT_WORDS: [&str; 11] = [
+    "CONSTRAINT",
+    "PRIMARY",
+    "NOT",
+    "NULL",
+    "UNIQUE",
+    "CHECK",
+    "DEFAULT",
+    "COLLATE",
+    "REFERENCES",
+    "GENERATED",
+    "AS",
+];
+
+/// What the validator needs to know of a table from its CREATE statement.
+#[derive(Debug)]
+struct TableDefinition {
+    kind: TableKind,
+    content: Fts5Content,
+    key: KeyShape,
+    insert_columns: Vec<String>,
+}
+
+/// After `CREATE TABLE name`: the column list and table options, read for
+/// the table's kind and key.
+fn table_definition(tokens: &mut Tokens, kind_found: &str) -> Result<TableDefinition, Reject> {
     match tokens.next() {
         Some(t) if t.is_punct('(') => {}
         Some(t) if t.is_word("AS") => return reject(
@@ -1076,6 +1246,7 @@ fn table_kind(tokens: &mut Tokens, kind_found: &str) -> Result<TableKind, Reject
         ),
         _ => return reject(kind_found, malformed("expected the column list")),
     }
+    let mut body = Vec::new();
     let mut depth = 1usize;
     for token in tokens.by_ref() {
         if token.is_punct('(') {
@@ -1086,21 +1257,148 @@ fn table_kind(tokens: &mut Tokens, kind_found: &str) -> Result<TableKind, Reject
                 break;
             }
         }
+        body.push(token);
     }
     let options: Vec<Token> = tokens.collect();
     let without_rowid = split_top_level(&options, |t| t.is_punct(','))
         .iter()
         .any(|o| matches!(o, [a, b] if a.is_word("WITHOUT") && b.is_word("ROWID")));
-    Ok(if without_rowid {
-        TableKind::WithoutRowid
-    } else {
-        TableKind::Table
+
+    // Columns: (lowercase name, declared type, generated), and the key.
+    let mut columns: Vec<(String, String, bool)> = Vec::new();
+    let mut primary_key: Vec<String> = Vec::new();
+    // An INTEGER PRIMARY KEY column declared DESC is not a rowid alias.
+    let mut descending_column_key = false;
+    for definition in split_top_level(&body, |t| t.is_punct(',')) {
+        let Some(first) = definition.first() else {
+            continue;
+        };
+        let is_constraint = ["CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "FOREIGN"]
+            .iter()
+            .any(|w| first.is_word(w));
+        let key_at = definition
+            .windows(2)
+            .position(|w| w[0].is_word("PRIMARY") && w[1].is_word("KEY"));
+        if is_constraint {
+            if let Some(at) = key_at {
+                let list = match &definition[at + 2..] {
+                    [open, inner @ .., close] if open.is_punct('(') && close.is_punct(')') => inner,
+                    [open, rest @ ..] if open.is_punct('(') => rest,
+                    _ => &[],
+                };
+                primary_key = split_top_level(list, |t| t.is_punct(','))
+                    .iter()
+                    .filter_map(|item| item.first().and_then(|t| t.name()))
+                    .map(|n| n.to_ascii_lowercase())
+                    .collect();
+            }
+            continue;
+        }
+        let Some(name) = first.name() else {
+            continue;
+        };
+        let name = name.to_ascii_lowercase();
+        let type_name: Vec<String> = definition[1..]
+            .iter()
+            .take_while(|t| {
+                matches!(t.kind, TokenKind::Word | TokenKind::Quoted)
+                    && !COLUMN_CONSTRAINT_WORDS.iter().any(|w| t.is_word(w))
+            })
+            .map(|t| t.text.to_ascii_uppercase())
+            .collect();
+        let generated = definition[1..].iter().any(|t| t.is_word("GENERATED"))
+            || definition[1..]
+                .windows(2)
+                .any(|w| w[0].is_word("AS") && w[1].is_punct('('));
+        if let Some(at) = key_at {
+            primary_key = vec![name.clone()];
+            descending_column_key = definition.get(at + 2).is_some_and(|t| t.is_word("DESC"));
+        }
+        columns.push((name, type_name.join(" "), generated));
+    }
+    let insert_columns = columns
+        .iter()
+        .filter(|(_, _, generated)| !generated)
+        .map(|(name, _, _)| name.clone())
+        .collect();
+    if without_rowid {
+        return Ok(TableDefinition {
+            kind: TableKind::WithoutRowid,
+            content: Fts5Content::Own,
+            key: KeyShape::PrimaryKey {
+                columns: primary_key,
+            },
+            insert_columns,
+        });
+    }
+    let mut names: Vec<String> = Vec::new();
+    if let [key] = primary_key.as_slice() {
+        let alias = columns
+            .iter()
+            .any(|(name, type_name, _)| name == key && type_name == "INTEGER");
+        if alias && !descending_column_key {
+            names.push(key.clone());
+        }
+    }
+    names.extend(
+        ROWID_NAMES
+            .iter()
+            .filter(|rowid| !columns.iter().any(|(name, _, _)| name == *rowid))
+            .map(|rowid| rowid.to_string()),
+    );
+    Ok(TableDefinition {
+        kind: TableKind::Table,
+        content: Fts5Content::Own,
+        key: KeyShape::Rowid { names },
+        insert_columns,
     })
 }
 
-/// After `CREATE VIRTUAL TABLE name`: `USING fts5(...)`; returns the
-/// `content=` option when it names a table or view.
-fn fts5_content(tokens: &mut Tokens, kind_found: &str) -> Result<Option<String>, Reject> {
+/// The key of the one row an INSERT into `table` writes: `columns` is the
+/// INSERT's column list (empty for none), `tuple` its `(v1, v2, ...)`.
+fn row_key(table: &TableEntry, columns: &[String], tuple: &str) -> RowKey {
+    let tokens: Vec<Token> = Lexer::new(tuple).collect();
+    let inner = match tokens.as_slice() {
+        [open, inner @ .., close] if open.is_punct('(') && close.is_punct(')') => inner,
+        _ => return RowKey::Unknown,
+    };
+    let values = split_top_level(inner, |t| t.is_punct(','));
+    let lowered: Vec<String>;
+    let names: &[String] = if columns.is_empty() {
+        &table.insert_columns
+    } else {
+        lowered = columns.iter().map(|c| c.to_ascii_lowercase()).collect();
+        &lowered
+    };
+    if names.len() != values.len() {
+        return RowKey::Unknown;
+    }
+    let value_of = |column: &str| {
+        names
+            .iter()
+            .position(|n| n == column)
+            .map(|i| literal_sig(values[i]))
+    };
+    match &table.key {
+        KeyShape::Rowid { names } => match names.iter().find_map(|n| value_of(n)) {
+            Some(value) => RowKey::Rowid {
+                names: names.clone(),
+                value,
+            },
+            None => RowKey::Unknown,
+        },
+        KeyShape::PrimaryKey { columns } if !columns.is_empty() => columns
+            .iter()
+            .map(|c| value_of(c).map(|v| (c.clone(), v)))
+            .collect::<Option<Vec<_>>>()
+            .map_or(RowKey::Unknown, RowKey::PrimaryKey),
+        KeyShape::PrimaryKey { .. } => RowKey::Unknown,
+    }
+}
+
+/// After `CREATE VIRTUAL TABLE name`: `USING fts5(...)`; returns where the
+/// table's content is (its `content=` option).
+fn fts5_content(tokens: &mut Tokens, kind_found: &str) -> Result<Fts5Content, Reject> {
     if !tokens.next().is_some_and(|t| t.is_word("USING")) {
         return reject(kind_found, malformed("expected USING after the table name"));
     }
@@ -1121,21 +1419,24 @@ fn fts5_content(tokens: &mut Tokens, kind_found: &str) -> Result<Option<String>,
         if let [key, equals, value @ ..] = arg {
             if key.is_word("content") && equals.is_punct('=') {
                 let content: String = value.iter().filter_map(|t| t.name()).collect();
-                return Ok(Some(content).filter(|c| !c.is_empty()));
+                return Ok(if content.is_empty() {
+                    Fts5Content::Contentless
+                } else {
+                    Fts5Content::External(content)
+                });
             }
         }
     }
-    Ok(None)
+    Ok(Fts5Content::Own)
 }
 
 /// After `CREATE TRIGGER name`: refuses a trigger on, or writing to, an
-/// internal table.
+/// internal table, or naming a table of another schema than `main`.
 fn trigger_tables(tokens: &mut Tokens, kind_found: &str) -> Result<(), Reject> {
     let all: Vec<Token> = tokens.collect();
     let mut targets = Vec::new();
     let mut in_body = false;
     for (i, token) in all.iter().enumerate() {
-        let next_name = |skip: usize| all.get(i + 1 + skip).and_then(|t| t.name());
         if token.is_word("BEGIN") {
             in_body = true;
         } else if (token.is_word("ON") && !in_body)
@@ -1143,25 +1444,49 @@ fn trigger_tables(tokens: &mut Tokens, kind_found: &str) -> Result<(), Reject> {
                 && (token.is_word("INTO")
                     || (token.is_word("FROM") && i > 0 && all[i - 1].is_word("DELETE"))))
         {
-            targets.extend(next_name(0));
+            targets.push(i + 1);
         } else if in_body && token.is_word("UPDATE") {
             let skip = if all.get(i + 1).is_some_and(|t| t.is_word("OR")) {
                 2
             } else {
                 0
             };
-            targets.extend(next_name(skip));
+            targets.push(i + 1 + skip);
         }
     }
-    match targets.into_iter().find(|t| is_internal(t)) {
-        Some(table) => reject(
-            kind_found,
-            RejectReason::InternalTable {
-                table: table.into_owned(),
-            },
-        ),
-        None => Ok(()),
+    for at in targets {
+        let Some(name) = all.get(at).and_then(|t| t.name()) else {
+            continue;
+        };
+        // `schema.table`: only main's tables are this database's.
+        let qualified = all.get(at + 1).is_some_and(|t| t.is_punct('.'));
+        let table = match all.get(at + 2).and_then(|t| t.name()) {
+            Some(table) if qualified => {
+                if name.eq_ignore_ascii_case("temp") {
+                    return reject(kind_found, RejectReason::Temporary);
+                }
+                if !name.eq_ignore_ascii_case("main") {
+                    return reject(
+                        kind_found,
+                        RejectReason::OtherSchema {
+                            schema: name.into_owned(),
+                        },
+                    );
+                }
+                table
+            }
+            _ => name,
+        };
+        if is_internal(&table) {
+            return reject(
+                kind_found,
+                RejectReason::InternalTable {
+                    table: table.into_owned(),
+                },
+            );
+        }
     }
+    Ok(())
 }
 
 /// Splits tokens at the separators that are outside parentheses.
@@ -1184,6 +1509,45 @@ fn split_top_level<'t, 'a>(
     }
     parts.push(&tokens[start..]);
     parts
+}
+
+/// The terms of a conjunction, in order: `a = 1 AND (b = 2 AND c = 3)`
+/// gives the three equalities. The dump writes a key's conditions as a
+/// balanced tree of ANDs, so that a key of 100 columns stays under D1's
+/// expression depth of 100.
+fn conjunction_terms<'t, 'a>(tokens: &'t [Token<'a>], terms: &mut Vec<&'t [Token<'a>]>) {
+    let inner = without_enclosing_parentheses(tokens);
+    let parts = split_top_level(inner, |t| t.is_word("AND"));
+    if parts.len() == 1 && inner.len() == tokens.len() {
+        terms.push(tokens);
+        return;
+    }
+    for part in parts {
+        conjunction_terms(part, terms);
+    }
+}
+
+/// `tokens` without one pair of parentheses that encloses all of them.
+fn without_enclosing_parentheses<'t, 'a>(tokens: &'t [Token<'a>]) -> &'t [Token<'a>] {
+    let [open, inner @ .., close] = tokens else {
+        return tokens;
+    };
+    if !open.is_punct('(') || !close.is_punct(')') {
+        return tokens;
+    }
+    let mut depth = 0usize;
+    for token in inner {
+        if token.is_punct('(') {
+            depth += 1;
+        } else if token.is_punct(')') {
+            // `(a) AND (b)`: the first ')' closes the first '(' early.
+            let Some(d) = depth.checked_sub(1) else {
+                return tokens;
+            };
+            depth = d;
+        }
+    }
+    inner
 }
 
 /// Whether every token may appear in a literal value.
@@ -1272,6 +1636,9 @@ impl fmt::Display for StatementKind {
             }
             Self::ForeignKeys => {
                 "PRAGMA foreign_keys (skipped: D1 ignores it; the import defers foreign keys)"
+            }
+            Self::IgnoreCheckConstraints => {
+                "PRAGMA ignore_check_constraints (skipped: every batch starts with its own)"
             }
             Self::Begin => "BEGIN (skipped: every batch is a transaction)",
             Self::Commit => "COMMIT (skipped: every batch is a transaction)",
@@ -1528,11 +1895,152 @@ mod tests {
             "UPDATE \"t\" SET \"v\" = CAST(X'00' AS TEXT) WHERE \"id\" = -7",
             "UPDATE \"t\" SET \"v\" = CAST(\"v\" || 'ab' AS BLOB) WHERE \"id\" = -7",
             "UPDATE \"t\" SET \"v\" = CAST(\"v\" || 'cd' AS TEXT) WHERE \"id\" = -7",
-            "UPDATE \"t\" SET \"v\" = \"v\" || X'6566' WHERE \"id\" = (1.5*4611686018427387904) AND \"v\" = 'k''s'",
+            "UPDATE \"t\" SET \"v\" = \"v\" || X'6566' WHERE \"id\" = -7",
+            "UPDATE \"t\" SET \"v\" = \"v\" || CAST(X'0d' AS TEXT) WHERE oid = -7",
         ])
         .iter()
         .skip(1)
         .all(|k| matches!(k, StatementKind::Insert | StatementKind::UpdateRow)));
+    }
+
+    #[test]
+    fn updates_must_name_the_inserted_row_by_its_key() {
+        let other_row = |table: &str| RejectReason::UpdateOtherRow {
+            table: table.into(),
+        };
+        // A rowid table with an INTEGER PRIMARY KEY alias.
+        let alias = [
+            "CREATE TABLE t(id INTEGER PRIMARY KEY, v, w)",
+            "INSERT INTO \"t\"(\"id\",\"v\",\"w\") VALUES(5,'',1)",
+        ];
+        for update in [
+            "UPDATE t SET v = v || 'x' WHERE id = 6",
+            "UPDATE t SET v = v || 'x' WHERE rowid = 4",
+            "UPDATE t SET v = v || 'x' WHERE w = 1",
+            "UPDATE t SET v = v || 'x' WHERE id = 5 AND w = 1",
+            "UPDATE t SET v = v || 'x' WHERE id = 5 AND id = 5",
+            "UPDATE t SET v = 'x', id = 6 WHERE id = 5",
+        ] {
+            assert_eq!(
+                rejection(&[alias[0], alias[1], update]).reason,
+                other_row("t"),
+                "{update}"
+            );
+        }
+        for update in [
+            "UPDATE t SET v = v || 'x' WHERE id = 5",
+            "UPDATE t SET v = v || 'x' WHERE _rowid_ = 5",
+            "UPDATE t SET v = 'x', \"ID\" = 5 WHERE \"RowId\" = 5",
+        ] {
+            assert_eq!(
+                kinds(&[alias[0], alias[1], update])[2],
+                StatementKind::UpdateRow,
+                "{update}"
+            );
+        }
+        // The dump's explicit rowid column of a table without an alias; a
+        // column named oid takes that name from the rowid.
+        let rowid = [
+            "CREATE TABLE r(oid TEXT, v)",
+            "INSERT INTO r(rowid, oid, v) VALUES(-3, 'x', '')",
+        ];
+        assert_eq!(
+            kinds(&[
+                rowid[0],
+                rowid[1],
+                "UPDATE r SET v = v || 'y' WHERE rowid = -3"
+            ])[2],
+            StatementKind::UpdateRow
+        );
+        assert_eq!(
+            rejection(&[
+                rowid[0],
+                rowid[1],
+                "UPDATE r SET v = v || 'y' WHERE oid = 'x'"
+            ])
+            .reason,
+            other_row("r")
+        );
+        assert_eq!(
+            rejection(&[
+                rowid[0],
+                rowid[1],
+                "UPDATE r SET v = v || 'y' WHERE rowid = 3"
+            ])
+            .reason,
+            other_row("r")
+        );
+        // A rowid SQLite assigns itself is not known: no UPDATE names it.
+        assert_eq!(
+            rejection(&[
+                "CREATE TABLE n(v)",
+                "INSERT INTO n(v) VALUES('')",
+                "UPDATE n SET v = v || 'y' WHERE rowid = 1"
+            ])
+            .reason,
+            other_row("n")
+        );
+        // INTEGER PRIMARY KEY DESC is no alias.
+        assert_eq!(
+            rejection(&[
+                "CREATE TABLE d(id INTEGER PRIMARY KEY DESC, v)",
+                "INSERT INTO d(id, v) VALUES(1, '')",
+                "UPDATE d SET v = v || 'y' WHERE id = 1"
+            ])
+            .reason,
+            other_row("d")
+        );
+        // WITHOUT ROWID: every primary key column, with the INSERT's values,
+        // also for an INSERT without a column list (generated columns skipped).
+        let pk = [
+            "CREATE TABLE w(a TEXT, g INT GENERATED ALWAYS AS (1), b INT, v, PRIMARY KEY (b, a)) WITHOUT ROWID",
+            "INSERT INTO w VALUES('k''s', -2, X'')",
+        ];
+        for update in [
+            "UPDATE w SET v = CAST(v || X'00' AS BLOB) WHERE \"a\" = 'k''s' AND \"b\" = -2",
+            "UPDATE w SET v = CAST(v || X'00' AS BLOB) WHERE b = -2 AND a = 'k''s'",
+            // The dump's balanced AND tree, and its hex TEXT keys.
+            "UPDATE w SET v = CAST(v || X'00' AS BLOB) WHERE (\"a\" = 'k''s' AND \"b\" = -2)",
+            "UPDATE w SET v = CAST(v || X'00' AS BLOB) WHERE (a = 'k''s') AND ((b = -2))",
+        ] {
+            assert_eq!(
+                kinds(&[pk[0], pk[1], update])[2],
+                StatementKind::UpdateRow,
+                "{update}"
+            );
+        }
+        for update in [
+            "UPDATE w SET v = X'00' WHERE a = 'k''s'",
+            "UPDATE w SET v = X'00' WHERE a = 'k''s' AND b = 2",
+            "UPDATE w SET v = X'00' WHERE a = 'k''s' AND b = -2 AND v = X''",
+            "UPDATE w SET v = X'00' WHERE rowid = 1",
+            "UPDATE w SET v = X'00' WHERE (a = 'k''s' AND (b = 2))",
+        ] {
+            assert_eq!(
+                rejection(&[pk[0], pk[1], update]).reason,
+                other_row("w"),
+                "{update}"
+            );
+        }
+        // A condition that is no conjunction of equalities is no dump's form.
+        assert_eq!(
+            rejection(&[
+                pk[0],
+                pk[1],
+                "UPDATE w SET v = X'00' WHERE (a = 'k''s' AND b = -2) OR b = 1"
+            ])
+            .reason,
+            RejectReason::UpdateForm
+        );
+        // FTS5 rows by rowid.
+        assert_eq!(
+            kinds(&[
+                "CREATE VIRTUAL TABLE f USING fts5(body)",
+                "INSERT INTO \"f\"(rowid,\"body\") VALUES(9,'')",
+                "UPDATE \"f\" SET \"body\" = \"body\" || 'x' WHERE rowid = 9",
+            ])[2],
+            StatementKind::UpdateRow
+        );
     }
 
     #[test]
@@ -1718,6 +2226,94 @@ mod tests {
             rejection(&["CREATE INDEX i ON sqlite_stat1(tbl)"]).reason,
             RejectReason::InternalTable { .. }
         ));
+    }
+
+    #[test]
+    fn schema_qualified_names_are_resolved_and_other_schemas_refused() {
+        let create = "CREATE TABLE t(a)";
+        for trigger in [
+            "CREATE TRIGGER x AFTER INSERT ON main._cf_KV BEGIN SELECT 1; END",
+            "CREATE TRIGGER x AFTER INSERT ON \"main\".\"_CF_kv\" BEGIN SELECT 1; END",
+            "CREATE TRIGGER x AFTER INSERT ON t BEGIN INSERT INTO main.sqlite_stat1 VALUES(1,2,3); END",
+            "CREATE TRIGGER x AFTER INSERT ON t BEGIN UPDATE OR IGNORE [main].\"_cf_METADATA\" SET a = 1; END",
+            "CREATE TRIGGER x AFTER INSERT ON t BEGIN DELETE FROM main . sqlite_sequence; END",
+            "CREATE TRIGGER x AFTER INSERT ON t BEGIN INSERT INTO main._d1vault_progress VALUES(1); END",
+        ] {
+            assert!(matches!(rejection(&[create, trigger]).reason, RejectReason::InternalTable { .. }), "{trigger}");
+        }
+        assert_eq!(
+            rejection(&[
+                create,
+                "CREATE TRIGGER x AFTER INSERT ON t BEGIN INSERT INTO aux.u VALUES(1); END"
+            ])
+            .reason,
+            RejectReason::OtherSchema {
+                schema: "aux".into()
+            }
+        );
+        assert_eq!(
+            rejection(&[
+                create,
+                "CREATE TRIGGER x AFTER INSERT ON temp.t BEGIN SELECT 1; END"
+            ])
+            .reason,
+            RejectReason::Temporary
+        );
+        assert!(matches!(
+            rejection(&["CREATE INDEX i ON \"main\".sqlite_stat1(tbl)"]).reason,
+            RejectReason::InternalTable { .. }
+        ));
+        assert!(matches!(
+            rejection(&["CREATE TABLE main._d1vault_progress(n)"]).reason,
+            RejectReason::InternalTable { .. }
+        ));
+        assert_eq!(
+            kinds(&[
+                create,
+                "CREATE TRIGGER main.x AFTER INSERT ON main.t BEGIN INSERT INTO \"main\".t VALUES(1); END",
+                "DELETE FROM main.sqlite_sequence",
+            ])[1..],
+            [StatementKind::CreateTrigger, StatementKind::DeleteSequence]
+        );
+    }
+
+    #[test]
+    fn the_check_constraint_pragmas_of_a_dump_are_accepted_and_skipped() {
+        let (_, results) = validate(&[
+            "PRAGMA defer_foreign_keys=ON",
+            "PRAGMA ignore_check_constraints=ON",
+            "PRAGMA ignore_check_constraints = OFF",
+        ]);
+        for result in results {
+            let validated = result.expect("allowed");
+            assert!(validated.statements.is_empty());
+        }
+        assert_eq!(
+            kinds(&["PRAGMA ignore_check_constraints=ON"]),
+            [StatementKind::IgnoreCheckConstraints]
+        );
+        assert!(matches!(
+            rejection(&["PRAGMA ignore_check_constraints = maybe"]).reason,
+            RejectReason::PragmaValue { .. }
+        ));
+    }
+
+    #[test]
+    fn contentless_and_view_content_fts5_tables_are_named_in_the_summary() {
+        let (validator, results) = validate(&[
+            "CREATE VIRTUAL TABLE idx USING fts5(body, content='')",
+            "CREATE VIEW v AS SELECT 1 AS body",
+            "CREATE VIRTUAL TABLE over_view USING fts5(body, content='v')",
+            "INSERT INTO over_view(over_view) VALUES('rebuild')",
+        ]);
+        assert!(results.iter().all(Result::is_ok), "{results:?}");
+        let summary = validator.finish();
+        assert_eq!(summary.contentless_tables, ["idx"]);
+        assert_eq!(summary.uncounted_tables, ["over_view"]);
+        assert_eq!(
+            summary.tables.iter().map(|t| t.rows).collect::<Vec<_>>(),
+            [0, 0]
+        );
     }
 
     #[test]
