@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
-  ROOT, TEST_SECRETS, cli, comparableDump, splitStatements, sqlite3, startWorker, tempDir, wrangler,
+  ROOT, TEST_SECRETS, cli, comparableDump, decryptBackup, splitStatements, sqlite3, startWorker, tempDir, wrangler,
 } from './harness.mjs';
 
 const ADMIN = TEST_SECRETS.ADMIN_TOKEN;
@@ -19,17 +19,6 @@ async function listBackups(worker) {
   const res = await worker.fetch('/v1/backups?limit=1000', { token: READ });
   assert.equal(res.status, 200);
   return (await res.json()).backups;
-}
-
-async function decryptBackup(worker, id, dir) {
-  const encrypted = path.join(dir, `${id}.sql.enc`);
-  const manifest = path.join(dir, `${id}.manifest.json`);
-  const sql = path.join(dir, `${id}.sql`);
-  await worker.r2Get(`backups/d1/${id}.sql.enc`, encrypted);
-  await worker.r2Get(`backups/d1/manifests/${id}.manifest.json`, manifest);
-  const decrypted = await cli(['decrypt', encrypted, '--id', id, '--manifest', manifest, '-o', sql], { env: KEY_ENV });
-  assert.equal(decrypted.code, 0, decrypted.stderr);
-  return { sql, manifest: JSON.parse(await readFile(manifest, 'utf8')) };
 }
 
 describe('the nightly backup of the demo database and the hard cases', () => {

@@ -19,6 +19,8 @@ const run = promisify(execFile);
 export const ROOT = path.resolve(import.meta.dirname, '..', '..');
 export const WRANGLER = path.join(ROOT, 'node_modules', '.bin', 'wrangler');
 export const CLI = path.join(ROOT, 'target', 'release', 'd1-vault');
+/** The limits corpus generator and typed comparator (scripts/corpus.rs), built by scripts/test. */
+export const CORPUS = path.join(ROOT, 'target', 'release', 'examples', 'corpus');
 /** The local R2 bucket of wrangler.toml's top-level configuration. */
 export const BUCKET = 'd1-vault-demo-backups';
 
@@ -81,6 +83,58 @@ export async function cli(args, { env = {}, input } = {}) {
     child.stdin.on('error', () => {});
     child.stdin.end(input ?? '');
   });
+}
+
+/** Runs the corpus tool; resolves with { code, stdout, stderr } whatever the exit code. */
+export async function corpus(args) {
+  try {
+    const { stdout, stderr } = await run(CORPUS, args, { maxBuffer: 64 << 20 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    if (typeof error.code !== 'number') throw error;
+    return { code: error.code, stdout: error.stdout, stderr: error.stderr };
+  }
+}
+
+/**
+ * Fetches backup `id`'s object and manifest from the worker's local R2 with
+ * wrangler and decrypts the object with the CLI (which checks it against
+ * the manifest). Resolves with the SQL file's path and the manifest.
+ */
+export async function decryptBackup(worker, id, dir) {
+  const encrypted = path.join(dir, `${id}.sql.enc`);
+  const manifest = path.join(dir, `${id}.manifest.json`);
+  const sql = path.join(dir, `${id}.sql`);
+  await worker.r2Get(`backups/d1/${id}.sql.enc`, encrypted);
+  await worker.r2Get(`backups/d1/manifests/${id}.manifest.json`, manifest);
+  const decrypted = await cli(['decrypt', encrypted, '--id', id, '--manifest', manifest, '-o', sql], {
+    env: { BACKUP_ENCRYPTION_KEY: TEST_SECRETS.BACKUP_ENCRYPTION_KEY },
+  });
+  if (decrypted.code !== 0) throw new Error(`d1-vault decrypt failed: ${decrypted.stderr}`);
+  return { sql, manifest: JSON.parse(readFileSync(manifest, 'utf8')) };
+}
+
+/**
+ * A local HTTP server that records every JSON body POSTed to it, to stand
+ * for ALERT_WEBHOOK_URL. Always `await receiver.close()`.
+ */
+export async function startWebhookReceiver() {
+  const { createServer } = await import('node:http');
+  const received = [];
+  const server = createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (chunk) => chunks.push(chunk));
+    req.on('end', () => {
+      received.push(JSON.parse(Buffer.concat(chunks).toString() || 'null'));
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}/alerts`,
+    received,
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
 }
 
 /** Runs sqlite3 on a database file; resolves with stdout. */
