@@ -259,43 +259,13 @@ impl ObjectStore for MemoryStore {
     }
 }
 
-/// Sets D1's limits ([`crate::d1_limits`]) on `connection`, so a query or
-/// statement that D1 would refuse fails in native tests too.
-pub fn apply_d1_limits(connection: &rusqlite::Connection) {
-    use crate::d1_limits::*;
-    use rusqlite::limits::Limit;
-    let limits = [
-        (Limit::SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES),
-        (Limit::SQLITE_LIMIT_SQL_LENGTH, MAX_STATEMENT_BYTES - 1),
-        (Limit::SQLITE_LIMIT_EXPR_DEPTH, MAX_EXPR_DEPTH),
-        (Limit::SQLITE_LIMIT_COLUMN, MAX_COLUMNS),
-        (Limit::SQLITE_LIMIT_VARIABLE_NUMBER, MAX_BOUND_PARAMETERS),
-    ];
-    for (limit, value) in limits {
-        connection
-            .set_limit(limit, value as i32)
-            .expect("set a D1 limit");
-    }
-}
+use crate::d1_limits;
 
-/// Registers the SQL functions D1 has and the bundled SQLite lacks (it is
-/// built without SQLITE_ENABLE_MATH_FUNCTIONS): `atan2`, by which the dump
-/// tells a REAL -0.0 from 0.0. Like SQLite's, it is NULL if an argument is.
-pub fn register_d1_functions(connection: &rusqlite::Connection) {
-    use rusqlite::functions::FunctionFlags;
-    connection
-        .create_scalar_function(
-            "atan2",
-            2,
-            FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
-            |context| {
-                let y: Option<f64> = context.get(0)?;
-                let x: Option<f64> = context.get(1)?;
-                Ok(y.zip(x).map(|(y, x)| y.atan2(x)))
-            },
-        )
-        .expect("register atan2");
-}
+/// The connection settings that make SQLite as strict as D1, shared with
+/// the integration tests.
+#[path = "../../tests/support/d1_sqlite.rs"]
+mod d1_sqlite;
+pub use d1_sqlite::{apply_d1_limits, register_d1_functions};
 
 /// A [`SqlReader`] and [`SqlWriter`] over an in-process SQLite database,
 /// with foreign keys enforced and D1's limits applied, as on D1.

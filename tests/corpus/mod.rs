@@ -41,7 +41,6 @@ mod values;
 use std::path::Path;
 
 use d1_vault::d1_limits;
-use rusqlite::limits::Limit;
 use rusqlite::Connection;
 
 // The public API; each of the test and the example uses part of it.
@@ -165,27 +164,10 @@ pub fn create(name: &str, path: &Path) -> Result<(), String> {
     (class.build)(&mut db).map_err(|e| format!("creating class {name}: {e}"))
 }
 
-/// Sets D1's limits on `conn`: values and rows of at most 2,000,000 bytes,
-/// statements under 100,000 bytes, expression depth 100, 100 columns and 100
-/// bound parameters.
-pub fn apply_d1_limits(conn: &Connection) {
-    let limits = [
-        (Limit::SQLITE_LIMIT_LENGTH, d1_limits::MAX_VALUE_BYTES),
-        (
-            Limit::SQLITE_LIMIT_SQL_LENGTH,
-            d1_limits::MAX_STATEMENT_BYTES - 1,
-        ),
-        (Limit::SQLITE_LIMIT_EXPR_DEPTH, d1_limits::MAX_EXPR_DEPTH),
-        (Limit::SQLITE_LIMIT_COLUMN, d1_limits::MAX_COLUMNS),
-        (
-            Limit::SQLITE_LIMIT_VARIABLE_NUMBER,
-            d1_limits::MAX_BOUND_PARAMETERS,
-        ),
-    ];
-    for (limit, value) in limits {
-        conn.set_limit(limit, value as i32).expect("set a D1 limit");
-    }
-}
+/// The connection settings that make SQLite as strict as D1.
+#[path = "../support/d1_sqlite.rs"]
+mod d1_sqlite;
+pub use d1_sqlite::apply_d1_limits;
 
 /// `"name"` with inner quotes doubled.
 pub fn ident(name: &str) -> String {

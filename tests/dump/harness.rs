@@ -12,7 +12,6 @@ use d1_vault::d1_limits;
 use d1_vault::dump::{
     Dump, DumpOptions, DumpSummary, Row, Step, HEADER, MAX_QUERY_BYTES, MAX_STATEMENT_BYTES,
 };
-use rusqlite::limits::Limit;
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::Connection;
 
@@ -35,47 +34,14 @@ impl DumpRun {
 pub fn open_d1_like(path: &Path) -> Connection {
     let conn = Connection::open(path).expect("open database");
     apply_d1_limits(&conn);
+    register_d1_functions(&conn);
     conn
 }
 
-/// Sets D1's limits (`d1_vault::d1_limits`) on `conn`.
-pub fn apply_d1_limits(conn: &Connection) {
-    let limits = [
-        (Limit::SQLITE_LIMIT_LENGTH, d1_limits::MAX_VALUE_BYTES),
-        (
-            Limit::SQLITE_LIMIT_SQL_LENGTH,
-            d1_limits::MAX_STATEMENT_BYTES - 1,
-        ),
-        (Limit::SQLITE_LIMIT_EXPR_DEPTH, d1_limits::MAX_EXPR_DEPTH),
-        (Limit::SQLITE_LIMIT_COLUMN, d1_limits::MAX_COLUMNS),
-        (
-            Limit::SQLITE_LIMIT_VARIABLE_NUMBER,
-            d1_limits::MAX_BOUND_PARAMETERS,
-        ),
-    ];
-    for (limit, value) in limits {
-        conn.set_limit(limit, value as i32).expect("set a D1 limit");
-    }
-    register_d1_functions(conn);
-}
-
-/// Registers the SQL functions D1 has and the bundled SQLite lacks (built
-/// without SQLITE_ENABLE_MATH_FUNCTIONS): `atan2`, by which the dump tells
-/// a REAL -0.0 from 0.0. Like SQLite's, it is NULL if an argument is.
-pub fn register_d1_functions(conn: &Connection) {
-    use rusqlite::functions::FunctionFlags;
-    conn.create_scalar_function(
-        "atan2",
-        2,
-        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
-        |context| {
-            let y: Option<f64> = context.get(0)?;
-            let x: Option<f64> = context.get(1)?;
-            Ok(y.zip(x).map(|(y, x)| y.atan2(x)))
-        },
-    )
-    .expect("register atan2");
-}
+/// The connection settings that make SQLite as strict as D1.
+#[path = "../support/d1_sqlite.rs"]
+mod d1_sqlite;
+pub use d1_sqlite::{apply_d1_limits, register_d1_functions};
 
 /// Runs one query as the edge would: every value must come back TEXT or NULL.
 pub fn run_query(conn: &Connection, sql: &str) -> Vec<Row> {
