@@ -8,7 +8,7 @@ use std::collections::VecDeque;
 use super::output::Output;
 use super::query::{self, PieceKind};
 use super::schema::{self, TableShape};
-use super::{bad_result, DumpError, Row, PIECES_PER_QUERY};
+use super::{bad_result, DumpError, Row, MAX_STATEMENT_BYTES, PIECES_PER_QUERY};
 
 /// What the statements of one oversized row need to know about its table.
 pub(crate) struct RowWriter<'a> {
@@ -24,6 +24,43 @@ impl RowWriter<'_> {
             "UPDATE {} SET {assignments} WHERE {key_where};\n",
             self.ident
         )
+    }
+
+    /// The size a statement of this row may reach when `fixed` of its
+    /// bytes are not a value: the statement target, or just enough more to
+    /// leave [`MIN_PIECE_ROOM`] for values when long names or a long key
+    /// take most of the target (it may then exceed the target, never D1's
+    /// limit: see [`RowWriter::piece_room`]).
+    pub(crate) fn limit_for(&self, fixed: usize) -> usize {
+        self.target.max(fixed + MIN_PIECE_ROOM)
+    }
+
+    /// Bytes a piece's literal may take in the UPDATEs that append to the
+    /// dump column `column` of the row named by `key_where`: what the
+    /// longest such UPDATE (a numeric-affinity `CAST(..)` and an `X''`
+    /// wrapper) leaves under the statement target, and at least
+    /// [`MIN_PIECE_ROOM`] (a long table name, column name or key may take
+    /// the statement past the target, as a long column list does the
+    /// INSERTs), so a piece of one character (at most 6 bytes as a literal)
+    /// always fits; an error when that would reach D1's limit.
+    pub(crate) fn piece_room(&self, column: usize, key_where: &str) -> Result<usize, DumpError> {
+        let name = &self.shape.columns[column].sql_name;
+        let frame = self
+            .update(&format!("{name} = CAST({name} ||  AS TEXT)"), key_where)
+            .len()
+            + "X''".len();
+        let limit = self.limit_for(frame);
+        if limit < MAX_STATEMENT_BYTES {
+            Ok(limit - frame)
+        } else {
+            Err(DumpError::StatementTooLarge {
+                what: format!(
+                    "an UPDATE appending a piece to column {name} of {:?}",
+                    self.shape.name
+                ),
+                bytes: frame + MIN_PIECE_ROOM,
+            })
+        }
     }
 }
 
@@ -145,8 +182,9 @@ impl BigRow {
     ) -> Result<BigStep, DumpError> {
         let key_where = query::key_where(writer.shape, &self.key);
         let table = writer.shape.name.as_str();
-        // Room for a piece's literal in the statements that carry pieces.
-        if key_where.len() + writer.ident.len() + 2 * MIN_PIECE_ROOM > writer.target {
+        // Room for a piece's literal in the statements that carry pieces,
+        // under D1's limit (see RowWriter::piece_room).
+        if key_where.len() + writer.ident.len() + 2 * MIN_PIECE_ROOM > MAX_STATEMENT_BYTES - 1 {
             return Err(DumpError::OversizedKey {
                 table: table.into(),
                 bytes: key_where.len(),
@@ -215,10 +253,20 @@ impl BigRow {
                     (_, true) => ("CAST(", " AS BLOB)", " AS TEXT)"),
                     (_, false) => ("", "", ""),
                 };
-                let frame = writer.update(&format!("{c} = {open}{c} || {close_more}"), &key_where);
-                let literal_room = writer.target.saturating_sub(frame.len());
-                let remaining_pieces = (cell.units + 1 - cell.next).div_ceil(cell.span) as usize;
+                // Each UPDATE is at most the longest frame plus the literal.
+                let literal_room = writer.piece_room(cell.column, &key_where)?;
+                let remaining_pieces = (cell.units + 1)
+                    .saturating_sub(cell.next)
+                    .div_ceil(cell.span.max(1)) as usize;
                 let count = remaining_pieces.min(PIECES_PER_QUERY);
+                if count == 0 {
+                    return Err(DumpError::NoProgress {
+                        table: table.into(),
+                        detail: format!(
+                            "no piece of column {c} left to read, yet it is unfinished"
+                        ),
+                    });
+                }
                 let Some(rows) = rows else {
                     let sql = query::pieces(
                         writer.shape,
@@ -265,7 +313,17 @@ impl BigRow {
                     let Some(piece) = piece else {
                         // This piece's literal is too long (quotes, wide
                         // characters): read smaller pieces from here on.
-                        cell.span = (cell.span / 2).max(1);
+                        // One character always fits (piece_room), so a
+                        // NULL then means the query cannot make progress.
+                        if cell.span <= 1 {
+                            return Err(DumpError::NoProgress {
+                                table: table.into(),
+                                detail: format!(
+                                    "a one-character piece of column {c} came back NULL, over {literal_room} bytes"
+                                ),
+                            });
+                        }
+                        cell.span /= 2;
                         break;
                     };
                     if cell.kind == PieceKind::Text && piece.contains(query::REPLACEMENT) {
@@ -418,17 +476,32 @@ pub(crate) fn write_split_row(
         writer.prefix.len() + 2 + cells.len().saturating_sub(1) + values + 2
     };
     // Values too large to have been read are always deferred; then the
-    // largest others until the INSERT fits the target.
+    // largest others until the INSERT fits the target (or all of them, when
+    // a long column list leaves too little of it). A value no longer
+    // than its placeholder (an empty TEXT or BLOB) is never deferred: that
+    // would gain nothing, and it has no piece to append.
     for (i, cell) in cells.iter().enumerate() {
         deferred[i] = cell.literal.is_none();
     }
     let keys = key_columns(writer.shape);
     let mut candidates: Vec<usize> = (0..cells.len())
-        .filter(|&i| cells[i].is_deferrable() && !deferred[i] && !keys.contains(&i))
+        .filter(|&i| {
+            cells[i].is_deferrable()
+                && !deferred[i]
+                && !keys.contains(&i)
+                && cells[i].size() > cells[i].placeholder().len()
+        })
         .collect();
     candidates.sort_by_key(|&i| std::cmp::Reverse(cells[i].size()));
+    let limit = {
+        let mut all = deferred.clone();
+        for &i in &candidates {
+            all[i] = true;
+        }
+        writer.target.max(insert_len(&all))
+    };
     for &i in &candidates {
-        if insert_len(&deferred) <= writer.target {
+        if insert_len(&deferred) <= limit {
             break;
         }
         deferred[i] = true;
@@ -449,17 +522,19 @@ pub(crate) fn write_split_row(
         format!("the INSERT of an oversized row of {table:?}")
     })?;
 
-    // Deferred values that fit whole: as few UPDATEs as the target allows.
+    // Deferred values that fit whole: as few UPDATEs as the target allows
+    // (with MIN_PIECE_ROOM for a value when names and key take most of it).
     let frame = writer.update("", key_where).len();
     let mut assignments: Vec<String> = Vec::new();
     let mut length = frame;
     let mut pieces = VecDeque::new();
     for (i, cell) in cells.iter().enumerate().filter(|(i, _)| deferred[*i]) {
         let name = &writer.shape.columns[i].sql_name;
+        let limit = writer.limit_for(frame + name.len() + 3);
         match &cell.literal {
-            Some(literal) if frame + name.len() + 3 + literal.len() <= writer.target => {
+            Some(literal) if frame + name.len() + 3 + literal.len() <= limit => {
                 let assignment = format!("{name} = {literal}");
-                if !assignments.is_empty() && length + 2 + assignment.len() > writer.target {
+                if !assignments.is_empty() && length + 2 + assignment.len() > limit {
                     let statement = writer.update(&assignments.join(", "), key_where);
                     output.statement(sql, &statement, || {
                         format!("an UPDATE of an oversized row of {table:?}")
@@ -470,7 +545,7 @@ pub(crate) fn write_split_row(
                 length += assignment.len() + if assignments.is_empty() { 0 } else { 2 };
                 assignments.push(assignment);
             }
-            _ => pieces.push_back(piece_cell(i, cell, writer, key_where)),
+            _ => pieces.push_back(piece_cell(i, cell, writer, key_where)?),
         }
     }
     if !assignments.is_empty() {
@@ -490,14 +565,8 @@ pub(crate) fn piece_cell(
     cell: &Cell,
     writer: &RowWriter,
     key_where: &str,
-) -> PieceCell {
-    let name = &writer.shape.columns[column].sql_name;
-    // The longest frame (a numeric-affinity CAST) and an X'' wrapper.
-    let frame = writer
-        .update(&format!("{name} = CAST({name} ||  AS TEXT)"), key_where)
-        .len()
-        + 3;
-    let room = writer.target.saturating_sub(frame).max(MIN_PIECE_ROOM) as u64;
+) -> Result<PieceCell, DumpError> {
+    let room = writer.piece_room(column, key_where)? as u64;
     let expected = format!("{} {}", cell.kind, cell.bytes);
     if cell.kind == "blob" || cell.hex {
         let kind = if cell.kind == "blob" {
@@ -505,7 +574,7 @@ pub(crate) fn piece_cell(
         } else {
             PieceKind::TextBytes
         };
-        return PieceCell {
+        return Ok(PieceCell {
             column,
             kind,
             expected,
@@ -515,12 +584,12 @@ pub(crate) fn piece_cell(
             bytes: cell.bytes,
             bytes_done: 0,
             byte_span: room / 2,
-        };
+        });
     }
     // Aim a little under the room: quotes are doubled in the literal.
     let chars = cell.chars.max(1);
     let span = (room * 9 / 10 * chars / cell.bytes.max(1)).max(1);
-    PieceCell {
+    Ok(PieceCell {
         column,
         kind: PieceKind::Text,
         expected,
@@ -530,5 +599,5 @@ pub(crate) fn piece_cell(
         bytes: cell.bytes,
         bytes_done: 0,
         byte_span: room / 2,
-    }
+    })
 }

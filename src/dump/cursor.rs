@@ -146,7 +146,11 @@ impl TableCursor {
                     None => {
                         // Keep statements in key order around the split row.
                         self.insert.flush(output, sql)?;
-                        self.big = Some(BigRow::new(row.key, self.tuple_budget));
+                        // Values are read whole up to the statement target
+                        // (the tuple budget exceeds it only for a long
+                        // column list), larger ones in pieces: the literals
+                        // held meanwhile stay under twice the target each.
+                        self.big = Some(BigRow::new(row.key, self.tuple_budget.min(target)));
                     }
                 }
                 continue;
@@ -224,6 +228,19 @@ impl TableCursor {
                 .flatten()
                 .filter(|t| !t.contains(query::REPLACEMENT));
             bytes += size.min(self.tuple_budget + 1);
+            // Keys strictly increase: the page is read after the last key,
+            // in key order. A key equal to the one before means its literal
+            // does not name its value exactly, and the next page would
+            // start there again, forever.
+            if self.after.as_ref() == Some(&key) {
+                return Err(DumpError::NoProgress {
+                    table: self.shape.name.clone(),
+                    detail: format!(
+                        "the rows after key {} began with that key again",
+                        key.join(", ").chars().take(200).collect::<String>()
+                    ),
+                });
+            }
             self.after = Some(key.clone());
             self.page.push_back(PageRow { key, tuple });
         }

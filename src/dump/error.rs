@@ -90,6 +90,18 @@ pub enum DumpError {
         bytes: usize,
     },
 
+    /// A query that had to return a row, or to move past one, did not: the
+    /// next page began with the key the last one ended with, or a piece of
+    /// one character did not fit. Rather than ask the same query forever,
+    /// the dump stops; this is a bug in d1-vault, not in the data.
+    #[error("the dump of table {table:?} stopped making progress ({detail}); this is a d1-vault bug, please report it")]
+    NoProgress {
+        /// The table.
+        table: String,
+        /// What did not advance.
+        detail: String,
+    },
+
     /// A row vanished or one of its values changed while the dump was reading
     /// it in pieces, so the pieces would not form one consistent value.
     #[error("a row of table {table:?} changed while it was being read in pieces ({detail}); run the backup again")]

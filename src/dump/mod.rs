@@ -163,7 +163,11 @@
 //!   PRIMARY KEY, every column's name once (see below). What must name
 //!   columns and cannot fit (those queries, the INSERT column list, UPDATE
 //!   keys) fails with a [`DumpError`] naming the table and saying why,
-//!   never with a bad dump.
+//!   never with a bad dump. The UPDATEs of an oversized row keep at least
+//!   256 bytes for each piece: when a long table name, column name or key
+//!   leaves less under the statement target, they exceed the target by what
+//!   those take (never D1's limit), as a long INSERT column list does. A
+//!   value no longer than its placeholder (`''`, `X''`) is never deferred.
 //! - Result columns (100 per SELECT, at every level, CTEs and subqueries
 //!   included; a multi-row VALUES too): a query that reads one row filters
 //!   inside its CTE, `WITH s(c0,..) AS (SELECT * FROM t WHERE <key>)`, so
@@ -172,8 +176,11 @@
 //!   query selects `rowid, *` only for a rowid table without an INTEGER
 //!   PRIMARY KEY (with one, the rowid is read through that column); if that
 //!   would be 101 columns, it names the columns in CTEs of 50 plus the rowid,
-//!   joined on the rowid. Above that it groups the values 25 at a time: one
-//!   literal fragment and one size per group (at most 13 columns), then the
+//!   joined on the rowid. Above that it groups the values 25 at a time: the
+//!   key literals, the key values and one literal fragment and one size per
+//!   group (at most 1 + 1 + 2 * 5 = 12 columns for a rowid table; a primary
+//!   key of more than about 87 columns is ordered by the CTE's columns
+//!   instead of being passed up), then the row numbers (13 at most), the
 //!   tuple, its size, the running sum (4 to 6 columns). A table with 101
 //!   dump columns (an explicit rowid and 100 columns) gets one-row INSERTs:
 //!   a single-row VALUES is not a SELECT and is not limited.
@@ -182,6 +189,29 @@
 //!   `||`, the sizes' `+`, a key's `AND`s and `||`) is a balanced tree,
 //!   about log2 of the number of terms deep; every literal the dump writes
 //!   is at most 17 operators deep (an exact REAL), text in hex form 2 deep.
+//! - Length (SQLITE_LIMIT_LENGTH, 2,000,000 bytes on D1, for every string,
+//!   BLOB and record a query builds, sorter and window buffers included):
+//!   no query builds or buffers anything larger than a value D1 stored,
+//!   whatever the values. A literal, a group's fragment, the tuple and the
+//!   key literals are each built only under a `CASE` that first checks the
+//!   raw size of the values they cover against the tuple budget (under
+//!   100,000 bytes), and a literal is at most about twice its value, so
+//!   none exceeds about 200 KB and a tuple about 1 MB; a too-large row is
+//!   read in pieces of one statement each. Window functions buffer the rows
+//!   of the level below them as records: in the page query that level
+//!   returns only those computed values and the key values, never a row's
+//!   other values (a record of a 1,999,994-byte text next to anything else
+//!   is over the limit). The queries that read one row return sizes,
+//!   literals of values under the tuple budget, and `substr` pieces; whole
+//!   values are only measured (`length(CAST(v AS BLOB))`) or searched
+//!   (`instr`), which builds nothing larger than the value.
+//! - Progress: every query either moves the dump on (a page's keys come
+//!   after the last key read, a piece is appended, a piece's span is
+//!   halved, a value switches to hex pieces once) or the dump fails with
+//!   [`DumpError::NoProgress`] naming the table (a page beginning with the
+//!   key the last one ended with, a one-character piece that does not
+//!   fit), and a query that must find its row and does not fails with
+//!   [`DumpError::RowChanged`]. No query is ever asked twice unchanged.
 //! - Bound parameters (100 on D1): none, in any query or statement.
 //! - Memory is bounded whatever the database size: besides the schema, the
 //!   writer holds at most one page of rows (the page target plus one row),
@@ -206,6 +236,14 @@
 //!   400 bytes each on average); longer names fail the dump with
 //!   [`DumpError::QueryTooLarge`] naming the table. A primary key REAL of
 //!   extreme magnitude costs about 5 KB of query per key column.
+//! - The page query orders its window functions by the key values, so it
+//!   buffers them: a primary key value within a few bytes of D1's
+//!   2,000,000-byte row limit may fail the page query with SQLITE_TOOBIG
+//!   (such a key is too large to name its row anyway, and would fail with
+//!   [`DumpError::OversizedKey`]), and so may a row near that limit in a
+//!   WITHOUT ROWID table whose primary key has more than about 87 columns
+//!   (the key values then cannot be passed up separately within 100 result
+//!   columns, so the window level reads the whole row).
 //! - An oversized row's statements should run in one transaction when one
 //!   of its oversized values is a FOREIGN KEY.
 //! - The dump reads the live database with many queries, not one snapshot:

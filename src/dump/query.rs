@@ -17,9 +17,12 @@
 //!   (such a table with 100 columns) it names the stored columns instead, in
 //!   CTEs of at most [`NAMED_CHUNK`] columns plus `k0`, joined on `k0`
 //!   ([`page_source`]). Above that level, the values are grouped by
-//!   [`GROUP_COLUMNS`]: the level that reads the CTE returns per group one
-//!   fragment and one size (at most 3 + 2 * ceil(101 / 25) = 13 columns), and
-//!   the levels above it 4 to 6 columns.
+//!   [`GROUP_COLUMNS`]: the level that reads the CTE returns the key
+//!   literals, the key values (`q0`, ..) and per group one fragment and one
+//!   size (1 + 1 + 2 * ceil(101 / 25) = 12 columns for a rowid table, more
+//!   by the primary key's columns; past 100 the key values are not passed
+//!   up, see [`page`]), the level that numbers the rows at most 13, and the
+//!   levels above it 4 to 6 columns.
 //! - Size: the CTEs name columns by positional aliases, so a query's size
 //!   does not grow with the length of the table's column names, except in
 //!   the named form above and for the key columns' names in filters, which
@@ -270,19 +273,32 @@ pub(crate) const KEY_SEPARATOR: char = ',';
 ///
 /// Columns (4): the key literals joined by [`KEY_SEPARATOR`] (the rowid as
 /// TEXT, or the primary key columns as exact literals, TEXT always in hex
-/// form; NULL if a key value is larger than `tuple_budget`), the size of
-/// the row's VALUES tuple in bytes (an estimate from the values' sizes if
-/// the tuple is NULL), the number of rows the page would have had without
-/// the byte cap, and the tuple `(v1,v2,...)` itself, or NULL when it is
-/// larger than `tuple_budget` or holds a REAL of extreme magnitude (such
-/// rows are read again one by one).
+/// form; NULL if the key values take more than `tuple_budget` bytes), the
+/// size of the row's VALUES tuple in bytes (an estimate from the values'
+/// sizes if the tuple is NULL), the number of rows the page would have had
+/// without the byte cap, and the tuple `(v1,v2,...)` itself, or NULL when
+/// it is larger than `tuple_budget` or holds a REAL of extreme magnitude
+/// (such rows are read again one by one).
 ///
 /// Levels, innermost first: the CTEs of [`page_source`]; one that returns
-/// the key, the row's position, the page's row count and, per group of
+/// the key literals, the key values to order by and, per group of
 /// [`GROUP_COLUMNS`] columns, the group's literals joined by `,` (NULL if
-/// one is NULL: too large or an extreme REAL) and the sum of its values'
-/// sizes; one that joins the fragments into the tuple; one that measures
-/// it; one that sums the sizes; the last cuts the page.
+/// one is NULL, an extreme REAL, or if the group's values or the key take
+/// more than `tuple_budget` bytes) and the sum of its values' sizes; one
+/// that numbers the rows in key order and counts them (window functions);
+/// one that joins the fragments into the tuple (NULL if the values take
+/// more than `tuple_budget` bytes); one that measures it; one that sums the
+/// sizes; the last cuts the page.
+///
+/// No level builds or holds a string near D1's 2,000,000-byte length limit
+/// (SQLITE_TOOBIG), whatever the values: the window functions buffer their
+/// rows as records of the level below them, so that level returns only
+/// computed small values (at most `tuple_budget` bytes of values as
+/// literals per fragment, each about twice its value's size at most) and
+/// the key values, never a row's other values, which may be close to
+/// 2,000,000 bytes (a record holding them next to anything else would be
+/// over the limit). Every literal and fragment is built only under a
+/// `CASE` that checks the sizes first.
 pub(crate) fn page(
     shape: &TableShape,
     table: &str,
@@ -295,7 +311,21 @@ pub(crate) fn page(
     let (with, from) = page_source(shape, table, after, limit);
     let cap = tuple_budget + 1;
     let indexes: Vec<usize> = (0..n).collect();
+    // The key's size, when it is a primary key: a key too large to name its
+    // row fails the dump (a NULL key), and its row's fragments are not built.
+    let key_size = match &shape.key {
+        KeyShape::PrimaryKey { columns } => {
+            let sizes: Vec<String> = columns.iter().map(|&i| raw_bytes(&col(shape, i))).collect();
+            Some(balanced(&sizes, "+"))
+        }
+        KeyShape::Rowid { .. } => None,
+    };
+    let small_key = key_size
+        .as_ref()
+        .map(|size| format!(" AND {size} <= {tuple_budget}"))
+        .unwrap_or_default();
     let mut groups = Vec::new();
+    let mut group_names = Vec::new();
     for (g, members) in indexes.chunks(GROUP_COLUMNS).enumerate() {
         let mut parts = Vec::with_capacity(2 * members.len());
         let mut sizes = Vec::with_capacity(members.len());
@@ -304,18 +334,15 @@ pub(crate) fn page(
                 parts.push("','".to_string());
             }
             let c = col(shape, i);
-            let raw = raw_bytes(&c);
-            parts.push(format!(
-                "CASE WHEN {raw} <= {tuple_budget} THEN {} END",
-                literal_expr(&c)
-            ));
-            sizes.push(raw);
+            parts.push(literal_expr(&c));
+            sizes.push(raw_bytes(&c));
         }
+        let size = balanced(&sizes, "+");
         groups.push(format!(
-            "{} AS g{g}, {} AS z{g}",
+            "CASE WHEN {size} <= {tuple_budget}{small_key} THEN {} END AS g{g}, {size} AS z{g}",
             balanced(&parts, "||"),
-            balanced(&sizes, "+")
         ));
+        group_names.push(format!("g{g}, z{g}"));
     }
     let mut tuple_terms = vec!["'('".to_string()];
     let mut size_terms = vec![(n + 1).to_string()];
@@ -327,6 +354,7 @@ pub(crate) fn page(
         size_terms.push(format!("z{g}"));
     }
     tuple_terms.push("')'".into());
+    let size = balanced(&size_terms, "+");
     // A text key is always written in hex form: the key names the row in
     // later queries and statements, so it must be exact whatever its bytes.
     // A primary key REAL of extreme magnitude gets its exact literal here.
@@ -340,31 +368,57 @@ pub(crate) fn page(
                 }
                 let c = col(shape, i);
                 terms.push(format!(
-                    "CASE WHEN {} <= {tuple_budget} THEN CASE WHEN typeof({c})='text' THEN {} \
-                     ELSE coalesce({}, {}) END END",
-                    raw_bytes(&c),
+                    "CASE WHEN typeof({c})='text' THEN {} ELSE coalesce({}, {}) END",
                     hex_text(&c),
                     literal_expr(&c),
                     exact_real_expr(&c)
                 ));
             }
-            balanced(&terms, "||")
+            format!(
+                "CASE WHEN {} <= {tuple_budget} THEN {} END",
+                key_size.as_deref().unwrap_or("0"),
+                balanced(&terms, "||")
+            )
         }
     };
     let order: Vec<String> = (0..key_len(shape)).map(|j| key_ref(shape, j)).collect();
+    // The window level reads the key values by the aliases q0, q1, ..
+    // (which keep their columns' collations), unless that would take the
+    // level below past D1's 100 result columns (a primary key of more than
+    // about 87 columns): then it computes them itself from the CTE's
+    // columns, whose records then hold the row's values too.
+    let numbered = if 1 + order.len() + 2 * groups.len() <= MAX_COLUMNS {
+        let keys: Vec<String> = order
+            .iter()
+            .enumerate()
+            .map(|(j, o)| format!("{o} AS q{j}"))
+            .collect();
+        let aliases: Vec<String> = (0..order.len()).map(|j| format!("q{j}")).collect();
+        format!(
+            "SELECT k, row_number() OVER (ORDER BY {}) AS o, count(*) OVER () AS total, {} \
+             FROM (SELECT {key} AS k, {}, {} FROM {from})",
+            aliases.join(", "),
+            group_names.join(", "),
+            keys.join(", "),
+            groups.join(", ")
+        )
+    } else {
+        format!(
+            "SELECT {key} AS k, row_number() OVER (ORDER BY {}) AS o, \
+             count(*) OVER () AS total, {} FROM {from}",
+            order.join(", "),
+            groups.join(", ")
+        )
+    };
     format!(
         "{with}SELECT k, CAST(n AS TEXT), CAST(total AS TEXT), CASE WHEN n <= {tuple_budget} THEN t END \
          FROM (SELECT k, o, total, t, n, \
          sum(min(n, {cap})) OVER (ORDER BY o ROWS UNBOUNDED PRECEDING) AS upto \
          FROM (SELECT k, o, total, t, coalesce(length(CAST(t AS BLOB)), z) AS n \
-         FROM (SELECT k, o, total, {tuple} AS t, {size} AS z \
-         FROM (SELECT {key} AS k, row_number() OVER (ORDER BY {order}) AS o, \
-         count(*) OVER () AS total, {groups} FROM {from})))) \
+         FROM (SELECT k, o, total, CASE WHEN {size} <= {tuple_budget} THEN {tuple} END AS t, {size} AS z \
+         FROM ({numbered})))) \
          WHERE upto - min(n, {cap}) < {page_target} ORDER BY o",
         tuple = balanced(&tuple_terms, "||"),
-        size = balanced(&size_terms, "+"),
-        order = order.join(", "),
-        groups = groups.join(", "),
     )
 }
 
