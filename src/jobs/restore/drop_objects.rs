@@ -1,0 +1,105 @@
+//! Step 7: dropping the user objects of the database before the import,
+//! in an order D1 accepts with foreign keys on.
+
+use super::quote_ident;
+use crate::internal_names::is_internal_name;
+use crate::jobs::store::{EdgeError, SqlReader, SqlWriter};
+use crate::restore::plan::PlannedStatement;
+
+/// Step 7: drops every user table, view and trigger (indexes go with their
+/// tables; FTS5 shadow tables with their virtual table), in one transaction.
+/// Tables go children first: with foreign keys on, dropping a child whose
+/// parent is already gone fails on D1 ("no such table").
+pub(super) async fn drop_user_objects<D: SqlReader + SqlWriter>(db: &D) -> Result<(), EdgeError> {
+    let schema = db
+        .query("SELECT type, name, sql FROM sqlite_schema ORDER BY rowid")
+        .await?;
+    let references = db
+        .query(
+            "SELECT m.name, f.\"table\" FROM sqlite_schema AS m, pragma_foreign_key_list(m.name) AS f \
+             WHERE m.type = 'table'",
+        )
+        .await?;
+    let virtual_tables: Vec<String> = schema
+        .iter()
+        .filter(|row| {
+            row.get(2)
+                .cloned()
+                .flatten()
+                .is_some_and(|sql| sql.to_ascii_uppercase().starts_with("CREATE VIRTUAL TABLE"))
+        })
+        .filter_map(|row| row.get(1).cloned().flatten())
+        .collect();
+    let is_shadow = |name: &str| {
+        virtual_tables.iter().any(|vt| {
+            name.strip_prefix(vt.as_str()).is_some_and(|rest| {
+                ["_data", "_idx", "_content", "_docsize", "_config"].contains(&rest)
+            })
+        })
+    };
+    let user_objects = |kind: &str| -> Vec<String> {
+        schema
+            .iter()
+            .filter(|row| row.first().cloned().flatten().as_deref() == Some(kind))
+            .filter_map(|row| row.get(1).cloned().flatten())
+            .filter(|name| !is_internal_name(name) && !is_shadow(name))
+            .collect()
+    };
+    let edges: Vec<(String, String)> = references
+        .into_iter()
+        .filter_map(|row| {
+            Some((
+                row.first().cloned().flatten()?,
+                row.get(1).cloned().flatten()?,
+            ))
+        })
+        .collect();
+    let mut drops = Vec::new();
+    for kind in ["trigger", "view"] {
+        for name in user_objects(kind) {
+            drops.push(format!(
+                "DROP {} IF EXISTS {}",
+                kind.to_ascii_uppercase(),
+                quote_ident(&name)
+            ));
+        }
+    }
+    for name in children_first(user_objects("table"), &edges) {
+        drops.push(format!("DROP TABLE IF EXISTS {}", quote_ident(&name)));
+    }
+    if drops.is_empty() {
+        return Ok(());
+    }
+    // DROP TABLE also removes the table's row from sqlite_sequence.
+    let mut batch = vec![PlannedStatement::plain(
+        "PRAGMA defer_foreign_keys = on".into(),
+    )];
+    batch.extend(drops.into_iter().map(PlannedStatement::plain));
+    db.batch(&batch).await
+}
+
+/// Orders `tables` so that each comes before every table it references
+/// (`edges`: child, parent). Self-references are ignored; within a cycle the
+/// later table in schema order goes first.
+pub(super) fn children_first(
+    mut remaining: Vec<String>,
+    edges: &[(String, String)],
+) -> Vec<String> {
+    let same = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
+    let mut ordered = Vec::with_capacity(remaining.len());
+    while !remaining.is_empty() {
+        let referenced = |table: &str| {
+            edges.iter().any(|(child, parent)| {
+                same(parent, table)
+                    && !same(child, table)
+                    && remaining.iter().any(|r| same(r, child))
+            })
+        };
+        let next = remaining
+            .iter()
+            .rposition(|table| !referenced(table))
+            .unwrap_or(remaining.len() - 1);
+        ordered.push(remaining.remove(next));
+    }
+    ordered
+}
