@@ -273,6 +273,42 @@ fn validation_refuses_a_backup_with_foreign_key_violations_naming_the_tables() {
 }
 
 #[test]
+fn a_restore_stops_before_any_change_when_its_safety_backup_could_not_be_restored() {
+    let key = MasterKey::from_hex(KEY).unwrap();
+    let store = MemoryStore::default();
+    let db = app_db();
+    let manifest = back_up(&db, &store, &key);
+    // The live database has come to hold an orphan since that backup: its
+    // safety backup would carry a violation, which D1 could not import if
+    // the restore had to roll back.
+    db.connection
+        .execute_batch(
+            "PRAGMA foreign_keys = OFF;
+             INSERT INTO child(id, parent_id) VALUES (99999, 424242);
+             PRAGMA foreign_keys = ON;",
+        )
+        .unwrap();
+    let before = snapshot(&db);
+    let report = run_restore(&db, &store, &manifest, &keyring(), true);
+    assert_eq!(report.outcome, RestoreOutcome::Failed, "{report:#?}");
+    let step = report.steps.iter().find(|s| s.step == 6).unwrap();
+    assert_eq!(step.status, StepStatus::Failed);
+    for words in [
+        "1 foreign key violation(s)",
+        "nothing was changed",
+        "skip_safety_backup",
+    ] {
+        assert!(step.detail.contains(words), "{words}: {}", step.detail);
+    }
+    assert!(report
+        .steps
+        .iter()
+        .filter(|s| s.step > 6)
+        .all(|s| s.status == StepStatus::Skipped));
+    assert_eq!(snapshot(&db), before, "nothing is written");
+}
+
+#[test]
 fn an_fts5_table_over_a_view_is_not_compared_and_restores() {
     let key = MasterKey::from_hex(KEY).unwrap();
     let store = MemoryStore::default();
