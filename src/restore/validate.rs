@@ -858,18 +858,26 @@ fn qualified_name(tokens: &mut Tokens, kind_found: &str) -> Result<String, Rejec
             malformed("expected a name after the schema name"),
         );
     };
-    if name.eq_ignore_ascii_case("temp") {
+    main_schema_only(&name, kind_found)?;
+    Ok(object.into_owned())
+}
+
+/// Refuses a schema qualifier other than `main`: only main's objects are
+/// this database's (`temp` ones vanish with the connection; others are
+/// attached databases).
+fn main_schema_only(schema: &str, kind_found: &str) -> Result<(), Reject> {
+    if schema.eq_ignore_ascii_case("temp") {
         return reject(kind_found, RejectReason::Temporary);
     }
-    if !name.eq_ignore_ascii_case("main") {
+    if !schema.eq_ignore_ascii_case("main") {
         return reject(
             kind_found,
             RejectReason::OtherSchema {
-                schema: name.into_owned(),
+                schema: schema.to_owned(),
             },
         );
     }
-    Ok(object.into_owned())
+    Ok(())
 }
 
 /// The values SQLite reads as a boolean.

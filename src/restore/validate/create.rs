@@ -7,8 +7,8 @@ use sha2::Digest;
 
 use super::update::KeyShape;
 use super::{
-    describe, is_internal, malformed, qualified_name, reject, split_top_level, Fts5Content, Reject,
-    RejectReason, StatementKind, TableEntry, Tokens, Validator,
+    describe, is_internal, main_schema_only, malformed, qualified_name, reject, split_top_level,
+    Fts5Content, Reject, RejectReason, StatementKind, TableEntry, Tokens, Validator,
 };
 use crate::dump::TableKind;
 use crate::restore::lex::{Token, TokenKind};
@@ -332,17 +332,7 @@ fn trigger_tables(tokens: &mut Tokens, kind_found: &str) -> Result<(), Reject> {
         let qualified = all.get(at + 1).is_some_and(|t| t.is_punct('.'));
         let table = match all.get(at + 2).and_then(|t| t.name()) {
             Some(table) if qualified => {
-                if name.eq_ignore_ascii_case("temp") {
-                    return reject(kind_found, RejectReason::Temporary);
-                }
-                if !name.eq_ignore_ascii_case("main") {
-                    return reject(
-                        kind_found,
-                        RejectReason::OtherSchema {
-                            schema: name.into_owned(),
-                        },
-                    );
-                }
+                main_schema_only(&name, kind_found)?;
                 table
             }
             _ => name,
