@@ -80,6 +80,8 @@ describe('the nightly backup of the demo database and the hard cases', () => {
     const fresh = await startWorker();
     try {
       await fresh.d1File(backup.sql);
+      // Read the imported file with its runtime stopped: nothing else holds it.
+      await fresh.stop({ keepState: true });
       assert.equal(await comparableDump(await fresh.sqliteFile()), await comparableDump(await worker.sqliteFile()));
     } finally {
       await fresh.stop();

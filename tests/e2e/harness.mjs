@@ -139,7 +139,10 @@ export async function startWebhookReceiver() {
 
 /** Runs sqlite3 on a database file; resolves with stdout. */
 export async function sqlite3(file, sql, args = []) {
-  const { stdout } = await run('sqlite3', [...args, file, sql], { maxBuffer: 512 << 20 });
+  // workerd and wrangler hold the local D1 file open; wait out their brief
+  // locks (a WAL checkpoint, say) instead of reading "database is locked".
+  const wait = ['-cmd', '.timeout 20000'];
+  const { stdout } = await run('sqlite3', [...wait, ...args, file, sql], { maxBuffer: 512 << 20 });
   return stdout;
 }
 
