@@ -10,6 +10,8 @@
 use crate::auth::Tokens;
 use crate::format::keys::{Keyring, BACKUP_ENCRYPTION_KEY, BACKUP_ENCRYPTION_KEYS_PREVIOUS};
 use crate::jobs::backup::BackupFault;
+use crate::jobs::slice::Budget;
+use crate::platform::PlatformLimits;
 
 /// The D1 binding of the database being backed up.
 pub const DB_BINDING: &str = "DB";
@@ -30,13 +32,27 @@ pub const RETENTION_MONTHLY: &str = "RETENTION_MONTHLY";
 pub const RETENTION_YEARLY: &str = "RETENTION_YEARLY";
 /// Variable: hours without a successful backup before `/health` says stale.
 pub const STALE_AFTER_HOURS: &str = "STALE_AFTER_HOURS";
-/// Variable: seconds after which a job's lock is considered abandoned.
-pub const LOCK_TTL_SECONDS: &str = "LOCK_TTL_SECONDS";
 /// Variable: `"true"` enables the `/v1/test/*` routes (benchmark and format interop; local test runs only).
 pub const ENABLE_TEST_ROUTES: &str = "ENABLE_TEST_ROUTES";
 /// Variable: a fault to inject, for tests only (needs `ENABLE_TEST_ROUTES`):
 /// `self_check_unlisted_view` (see [`crate::jobs::backup::BackupFault`]).
 pub const TEST_FAULT: &str = "TEST_FAULT";
+/// Variable: `paid` or `free` makes every invocation fail, as production
+/// would, once it goes over that plan's D1 query or subrequest limit (see
+/// [`crate::platform`]); set in every end-to-end run and in `./scripts/dev`.
+pub const ENFORCE_PLATFORM_LIMITS: &str = "ENFORCE_PLATFORM_LIMITS";
+/// Variable: D1 statements one slice of a job may run.
+pub const JOB_BUDGET_D1_QUERIES: &str = "JOB_BUDGET_D1_QUERIES";
+/// Variable: subrequests (D1 and R2 calls) one slice of a job may make.
+pub const JOB_BUDGET_SUBREQUESTS: &str = "JOB_BUDGET_SUBREQUESTS";
+/// Variable: KiB of SQL or ciphertext one slice of a job may process.
+pub const JOB_BUDGET_KIB: &str = "JOB_BUDGET_KIB";
+/// Variable: seconds of wall time one slice of a job may take.
+pub const JOB_BUDGET_SECONDS: &str = "JOB_BUDGET_SECONDS";
+/// Variable, tests only (needs `ENABLE_TEST_ROUTES`): milliseconds between
+/// two slices of a job, so a test can see each step and kill the runtime
+/// in it.
+pub const JOB_SLICE_PAUSE_MS: &str = "JOB_SLICE_PAUSE_MS";
 /// Secret: the token for read routes.
 pub const READ_TOKEN: &str = "READ_TOKEN";
 /// Secret: the token for every route.
@@ -53,9 +69,16 @@ pub const DEFAULT_RETENTION: RetentionCounts = RetentionCounts {
 };
 /// Default staleness threshold: a nightly backup plus two hours of slack.
 pub const DEFAULT_STALE_AFTER_HOURS: u32 = 26;
-/// Default lock expiry: a cron run's CPU limit; a crashed run blocks the
-/// next job at most this long.
-pub const DEFAULT_LOCK_TTL_SECONDS: u32 = 900;
+/// Default slice budget: half of the Paid plan's 1,000 D1 queries and a
+/// tenth of its 10,000 subrequests per invocation, 64 MiB processed (about
+/// 2 s of CPU for AES-GCM and SHA-256 in wasm, far below an alarm's 30 s),
+/// and 30 s of wall time (an alarm may run 15 minutes).
+pub const DEFAULT_JOB_BUDGET: Budget = Budget {
+    d1_queries: 500,
+    subrequests: 1_000,
+    bytes: 64 << 20,
+    wall_ms: 30_000,
+};
 /// The shortest token accepted, so a placeholder like "changeme" is refused.
 pub const MIN_TOKEN_LENGTH: usize = 16;
 
@@ -86,8 +109,6 @@ pub struct Config {
     pub retention: RetentionCounts,
     /// `STALE_AFTER_HOURS`.
     pub stale_after_hours: u32,
-    /// `LOCK_TTL_SECONDS`.
-    pub lock_ttl_seconds: u32,
     /// `ENABLE_TEST_ROUTES`.
     pub test_routes: bool,
     /// `TEST_FAULT`: never set outside tests.
@@ -98,6 +119,12 @@ pub struct Config {
     pub keyring: Option<Keyring>,
     /// `ALERT_WEBHOOK_URL`.
     pub alert_webhook_url: Option<String>,
+    /// `ENFORCE_PLATFORM_LIMITS`: the limits to enforce, if any.
+    pub platform_limits: Option<PlatformLimits>,
+    /// `JOB_BUDGET_*`: what one slice of a job may use.
+    pub job_budget: Budget,
+    /// `JOB_SLICE_PAUSE_MS`: tests only; 0 otherwise.
+    pub slice_pause_ms: u32,
 }
 
 /// A variable or secret that is missing where required, or malformed.
@@ -132,13 +159,6 @@ impl Config {
             DEFAULT_STALE_AFTER_HOURS,
             1,
             MAX_STALE_AFTER_HOURS,
-        )?;
-        let lock_ttl_seconds = bounded_number(
-            LOCK_TTL_SECONDS,
-            present(LOCK_TTL_SECONDS),
-            DEFAULT_LOCK_TTL_SECONDS,
-            5,
-            24 * 3_600,
         )?;
         let test_routes = match present(ENABLE_TEST_ROUTES).as_deref().map(str::trim) {
             None | Some("false") => false,
@@ -204,17 +224,62 @@ impl Config {
                 })
             }
         };
+        let platform_limits = match present(ENFORCE_PLATFORM_LIMITS).as_deref().map(str::trim) {
+            None => None,
+            Some(name) => Some(PlatformLimits::named(name).ok_or_else(|| ConfigError {
+                variable: ENFORCE_PLATFORM_LIMITS,
+                problem: format!("must be \"paid\" or \"free\", got {name:?}"),
+            })?),
+        };
+        let budget = |name: &'static str, default: u64, min: u32, max: u32| {
+            let fallback = u32::try_from(default).unwrap_or(max);
+            bounded_number(name, present(name), fallback, min, max).map(u64::from)
+        };
+        let job_budget = Budget {
+            d1_queries: budget(
+                JOB_BUDGET_D1_QUERIES,
+                DEFAULT_JOB_BUDGET.d1_queries,
+                5,
+                1_000,
+            )?,
+            subrequests: budget(
+                JOB_BUDGET_SUBREQUESTS,
+                DEFAULT_JOB_BUDGET.subrequests,
+                10,
+                10_000,
+            )?,
+            bytes: budget(JOB_BUDGET_KIB, DEFAULT_JOB_BUDGET.bytes >> 10, 16, 1 << 20)? << 10,
+            wall_ms: budget(
+                JOB_BUDGET_SECONDS,
+                DEFAULT_JOB_BUDGET.wall_ms / 1_000,
+                1,
+                600,
+            )? * 1_000,
+        };
+        let slice_pause_ms = match present(JOB_SLICE_PAUSE_MS) {
+            Some(_) if !test_routes => {
+                return Err(ConfigError {
+                    variable: JOB_SLICE_PAUSE_MS,
+                    problem:
+                        "slows jobs down for tests and needs ENABLE_TEST_ROUTES=true; remove it"
+                            .into(),
+                })
+            }
+            value => bounded_number(JOB_SLICE_PAUSE_MS, value, 0, 0, 60_000)?,
+        };
         Ok(Self {
             environment,
             database_name,
             retention,
             stale_after_hours,
-            lock_ttl_seconds,
             test_routes,
             backup_fault,
             tokens,
             keyring,
             alert_webhook_url,
+            platform_limits,
+            job_budget,
+            slice_pause_ms,
         })
     }
 }
@@ -300,7 +365,6 @@ mod tests {
         assert_eq!(config.database_name, "app-db");
         assert_eq!(config.retention, DEFAULT_RETENTION);
         assert_eq!(config.stale_after_hours, DEFAULT_STALE_AFTER_HOURS);
-        assert_eq!(config.lock_ttl_seconds, DEFAULT_LOCK_TTL_SECONDS);
         assert!(!config.test_routes);
         assert!(config.keyring.is_none());
         assert!(config.tokens.read.is_none() && config.tokens.admin.is_none());
@@ -355,10 +419,39 @@ mod tests {
     }
 
     #[test]
+    fn job_budgets_default_to_the_paid_plan_and_can_be_made_tiny_for_tests() {
+        let config = parse(&minimal()).unwrap();
+        assert_eq!(config.job_budget, DEFAULT_JOB_BUDGET);
+        assert_eq!(config.platform_limits, None);
+        let mut pairs = minimal();
+        pairs.extend([
+            (ENFORCE_PLATFORM_LIMITS, "free"),
+            (JOB_BUDGET_D1_QUERIES, "5"),
+            (JOB_BUDGET_SUBREQUESTS, "10"),
+            (JOB_BUDGET_KIB, "16"),
+            (JOB_BUDGET_SECONDS, "2"),
+        ]);
+        let config = parse(&pairs).unwrap();
+        assert_eq!(config.platform_limits, Some(crate::platform::FREE));
+        assert_eq!(
+            config.job_budget,
+            Budget {
+                d1_queries: 5,
+                subrequests: 10,
+                bytes: 16 << 10,
+                wall_ms: 2_000
+            }
+        );
+    }
+
+    #[test]
     fn each_bad_value_names_its_variable() {
-        let cases: [(&str, &str); 11] = [
+        let cases: [(&str, &str); 14] = [
             (TEST_FAULT, "drop_everything"),
-            (LOCK_TTL_SECONDS, "1"),
+            (ENFORCE_PLATFORM_LIMITS, "enterprise"),
+            (JOB_SLICE_PAUSE_MS, "100"),
+            (JOB_BUDGET_D1_QUERIES, "1001"),
+            (JOB_BUDGET_SECONDS, "0"),
             (ENVIRONMENT, "prod env"),
             (DATABASE_NAME, "db;drop"),
             (RETENTION_DAILY, "seven"),

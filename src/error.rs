@@ -38,6 +38,10 @@ pub enum ApiError {
     /// confirmation does not match, the environment differs.
     #[error("{0}")]
     Conflict(String),
+    /// Another exclusive job is unfinished (409, code `job_running`); the
+    /// message names it and says how to follow or cancel it.
+    #[error("{0}")]
+    JobRunning(String),
     /// The request body is larger than the route accepts (413).
     #[error("{0}")]
     PayloadTooLarge(String),
@@ -72,7 +76,7 @@ impl ApiError {
             Self::Forbidden => 403,
             Self::NotFound(_) => 404,
             Self::MethodNotAllowed { .. } => 405,
-            Self::Conflict(_) => 409,
+            Self::Conflict(_) | Self::JobRunning(_) => 409,
             Self::PayloadTooLarge(_) => 413,
             Self::Unprocessable(_) => 422,
             Self::Internal { .. } => 500,
@@ -89,6 +93,7 @@ impl ApiError {
             Self::NotFound(_) => "not_found",
             Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::Conflict(_) => "conflict",
+            Self::JobRunning(_) => "job_running",
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::Unprocessable(_) => "validation_failed",
             Self::Internal { .. } => "internal",
@@ -135,6 +140,7 @@ mod tests {
             (ApiError::Forbidden, 403, "forbidden"),
             (ApiError::NotFound("x".into()), 404, "not_found"),
             (ApiError::Conflict("x".into()), 409, "conflict"),
+            (ApiError::JobRunning("x".into()), 409, "job_running"),
             (
                 ApiError::PayloadTooLarge("x".into()),
                 413,

@@ -9,7 +9,6 @@
 //! backups/d1/reports/runs/<id>.json        the backup run's report
 //! backups/d1/reports/restores/<id>.json    a restore's report
 //! backups/d1/state/history.json            last runs, for /health and /v1/status
-//! backups/d1/state/lock.json               the job lock
 //! ```
 //!
 //! Backup ids sort by time: `YYYYMMDDTHHMMSS.mmmZ-xxxxxx` (UTC, then six
@@ -23,8 +22,6 @@ pub const PREFIX: &str = "backups/d1/";
 pub const MANIFEST_PREFIX: &str = "backups/d1/manifests/";
 /// Run history that `/health` and `/v1/status` read.
 pub const HISTORY_KEY: &str = "backups/d1/state/history.json";
-/// The lock that keeps backups, pruning and restores from overlapping.
-pub const LOCK_KEY: &str = "backups/d1/state/lock.json";
 
 const OBJECT_SUFFIX: &str = ".sql.enc";
 const MANIFEST_SUFFIX: &str = ".manifest.json";

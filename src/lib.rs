@@ -17,9 +17,11 @@ pub mod internal_names;
 pub mod jobs;
 pub mod layout;
 pub mod manifest;
+pub mod platform;
 pub mod restore;
 pub mod retention;
 pub mod route;
+mod serde_base64;
 pub mod time;
 
 mod edge;

@@ -28,6 +28,14 @@ pub enum Route {
     RestoreBackup(String),
     /// `GET /v1/restores/{id}`: a restore's report.
     GetRestore(String),
+    /// `GET /v1/jobs?limit=`: recent jobs, newest first.
+    ListJobs,
+    /// `GET /v1/jobs/{id}`: one job's record.
+    GetJob(String),
+    /// `GET /v1/jobs/{id}/events?after=N`: a job's events after N.
+    JobEvents(String),
+    /// `POST /v1/jobs/{id}/cancel`: stop a job.
+    CancelJob(String),
     /// `GET /v1/retention`: the retention plan, as a dry run.
     Retention,
     /// `GET /v1/status`: last runs, configuration summary, key ids.
@@ -66,6 +74,14 @@ impl Route {
             }
             (["v1", "restores", id], _) if !id.is_empty() => {
                 (Route::GetRestore((*id).to_owned()), "GET")
+            }
+            (["v1", "jobs"], _) => (Route::ListJobs, "GET"),
+            (["v1", "jobs", id], _) if !id.is_empty() => (Route::GetJob((*id).to_owned()), "GET"),
+            (["v1", "jobs", id, "events"], _) if !id.is_empty() => {
+                (Route::JobEvents((*id).to_owned()), "GET")
+            }
+            (["v1", "jobs", id, "cancel"], _) if !id.is_empty() => {
+                (Route::CancelJob((*id).to_owned()), "POST")
             }
             (["v1", "retention"], _) => (Route::Retention, "GET"),
             (["v1", "status"], _) => (Route::Status, "GET"),
@@ -112,11 +128,15 @@ impl Route {
             | Route::GetBackup(_)
             | Route::ValidateBackup(_)
             | Route::GetRestore(_)
+            | Route::ListJobs
+            | Route::GetJob(_)
+            | Route::JobEvents(_)
             | Route::Retention
             | Route::Status => Access::Read,
             Route::CreateBackup
             | Route::DeleteBackup(_)
             | Route::RestoreBackup(_)
+            | Route::CancelJob(_)
             | Route::ImportBackup => Access::Admin,
             Route::TestEncrypt | Route::TestDecrypt | Route::TestBench => Access::Admin,
         }
@@ -126,6 +146,25 @@ impl Route {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn resolves_the_job_routes_with_their_access() {
+        assert_eq!(Route::resolve("GET", "/v1/jobs"), Ok(Route::ListJobs));
+        assert_eq!(
+            Route::resolve("GET", "/v1/jobs/j1"),
+            Ok(Route::GetJob("j1".into()))
+        );
+        assert_eq!(
+            Route::resolve("GET", "/v1/jobs/j1/events"),
+            Ok(Route::JobEvents("j1".into()))
+        );
+        let cancel = Route::resolve("POST", "/v1/jobs/j1/cancel").unwrap();
+        assert_eq!(cancel, Route::CancelJob("j1".into()));
+        assert_eq!(cancel.access(), Access::Admin);
+        assert_eq!(Route::GetJob("j1".into()).access(), Access::Read);
+        assert!(Route::resolve("GET", "/v1/jobs/j1/cancel").is_err());
+        assert!(Route::resolve("POST", "/v1/jobs").is_err());
+    }
 
     #[test]
     fn resolves_known_routes() {

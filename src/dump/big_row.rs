@@ -3,6 +3,7 @@
 //! with placeholders, UPDATEs that set the deferred values, and UPDATEs that
 //! append the pieces of the values too large for one statement.
 
+use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
 use super::output::Output;
@@ -65,7 +66,7 @@ impl RowWriter<'_> {
 }
 
 /// One value of an oversized row, as the row detail query reports it.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct Cell {
     pub(crate) kind: String,
     pub(crate) bytes: u64,
@@ -99,7 +100,7 @@ impl Cell {
 }
 
 /// An oversized value being appended piece by piece.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct PieceCell {
     pub(crate) column: usize,
     pub(crate) kind: PieceKind,
@@ -129,7 +130,7 @@ impl PieceCell {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub(crate) enum BigStage {
     /// The row's values are to be read.
     Detail,
@@ -140,7 +141,7 @@ pub(crate) enum BigStage {
 }
 
 /// An oversized row being written.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct BigRow {
     pub(crate) key: Vec<String>,
     pub(crate) literal_limit: usize,

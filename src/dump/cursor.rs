@@ -2,6 +2,7 @@
 //! order, packed into multi-row INSERTs, and each oversized row handed to
 //! [`BigRow`].
 
+use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
 use super::big_row::{BigRow, BigStep, RowWriter, MIN_PIECE_ROOM};
@@ -15,14 +16,14 @@ use super::{
 /// A row of a page: its key literals and its tuple, unless the row must be
 /// read again value by value (too large for one statement, or holding a
 /// REAL of extreme magnitude).
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct PageRow {
     pub(crate) key: Vec<String>,
     pub(crate) tuple: Option<String>,
 }
 
 /// Writes the rows of one table.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct TableCursor {
     pub(crate) table: usize,
     pub(crate) shape: TableShape,

@@ -149,6 +149,14 @@
 //! as a BLOB and cast to TEXT by its last piece, so that no partial value is
 //! converted to a number on the way.
 //!
+//! # Checkpoints
+//!
+//! A [`Dump`] serializes whole (serde), so a job can save it between
+//! invocations and carry on: save it after [`Dump::step`] returned a query
+//! (and keep that query) rather than after [`Dump::accept`], and it holds
+//! the schema, the table cursor, the open INSERT and at most the rest of
+//! the page being written, never the rows of a query not yet consumed.
+//!
 //! # Invariants
 //!
 //! D1's limits ([`crate::d1_limits`]) are kept by construction:
@@ -267,6 +275,7 @@ use crate::internal_names::is_internal_name;
 use cursor::TableCursor;
 use output::{Output, Packer};
 use schema::{ObjectKind, Schema, TableClass, TableShape};
+use serde::{Deserialize, Serialize};
 
 pub use crate::d1_limits::MAX_STATEMENT_BYTES;
 
@@ -326,7 +335,7 @@ pub const CLOSING_STATEMENT: &str = "PRAGMA ignore_check_constraints=OFF;\n";
 pub type Row = Vec<Option<String>>;
 
 /// A query the caller must run and hand the rows of to [`Dump::accept`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Query {
     /// The SQL, with every value embedded (no parameters to bind).
     pub sql: String,
@@ -344,7 +353,7 @@ pub enum Step {
 }
 
 /// Tuning of the dump; the defaults suit D1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DumpOptions {
     /// Size the writer aims at per statement, from
     /// [`MIN_STATEMENT_TARGET_BYTES`] to [`MAX_STATEMENT_BYTES`] - 1.
@@ -372,8 +381,9 @@ pub fn schema_sha256(rows: Vec<Row>) -> Result<String, DumpError> {
     Ok(schema::classify(rows)?.sha256())
 }
 
-/// A writer of a dump: see the module documentation.
-#[derive(Debug)]
+/// A writer of a dump: see the module documentation. It serializes
+/// whole, so a job can save it between invocations and carry on.
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Dump {
     options: DumpOptions,
     phase: Phase,
@@ -391,7 +401,7 @@ pub struct Dump {
     output: Output,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 enum Phase {
     Header,
     Schema,
@@ -499,6 +509,23 @@ impl Dump {
             _ => 0,
         };
         rows + cursor
+    }
+
+    /// Rows written so far, for progress: those of the tables done and of
+    /// the table being written (counted as their INSERTs are composed).
+    pub fn rows_written(&self) -> u64 {
+        let (tables_done, current) = match &self.phase {
+            Phase::Header | Phase::Schema | Phase::Inspect(_) => (0, 0),
+            Phase::Data { position, cursor } => (*position, cursor.rows_written),
+            Phase::AfterData | Phase::Sequence | Phase::Finished | Phase::Failed => {
+                (self.order.len(), 0)
+            }
+        };
+        let done: u64 = self.order[..tables_done]
+            .iter()
+            .map(|&table| self.row_counts[table])
+            .sum();
+        done + current
     }
 
     fn advance(&mut self, sql: &mut Vec<u8>) -> Result<Step, DumpError> {

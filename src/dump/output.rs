@@ -1,9 +1,11 @@
 //! Counting what is written, and packing rows into multi-row INSERTs.
 
+use serde::{Deserialize, Serialize};
+
 use super::{DumpError, MAX_STATEMENT_BYTES};
 
 /// Counts what is written and enforces the statement limit.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub(crate) struct Output {
     pub(crate) statements: u64,
     pub(crate) largest: usize,
@@ -37,7 +39,7 @@ impl Output {
 }
 
 /// Packs tuples into multi-row INSERT statements under a byte target.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct Packer {
     pub(crate) prefix: String,
     pub(crate) open: String,

@@ -32,6 +32,8 @@
 //!   with the logarithm of the number of columns.
 //! - Bound parameters: none; every value is a literal.
 
+use serde::{Deserialize, Serialize};
+
 use super::schema::{KeyShape, TableShape};
 use super::{REAL_DECIMAL_MAX, REAL_DECIMAL_MIN};
 use crate::d1_limits::MAX_COLUMNS;
@@ -533,7 +535,7 @@ pub(crate) fn decode_exact_real(literal: String) -> Option<String> {
 }
 
 /// How the pieces of an oversized value are read and appended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum PieceKind {
     /// TEXT read by characters as `quote(substr(..))`: pieces end on
     /// character boundaries and stay readable. Only for text that needs no

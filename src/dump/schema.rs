@@ -1,6 +1,7 @@
 //! Reading `sqlite_schema` and `pragma_table_xinfo`: which objects are
 //! dumped, how each table is read and written, and in which order.
 
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::error::DumpError;
@@ -12,7 +13,7 @@ use crate::internal_names::is_internal_name;
 pub const FTS5_SHADOW_SUFFIXES: [&str; 5] = ["_data", "_idx", "_content", "_docsize", "_config"];
 
 /// How a table's data is stored and re-inserted.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum TableClass {
     /// An ordinary table.
     Regular {
@@ -32,7 +33,7 @@ pub(crate) enum TableClass {
 }
 
 /// A table that is dumped: its CREATE statement and class.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct TableDef {
     pub name: String,
     pub sql: String,
@@ -40,7 +41,7 @@ pub(crate) struct TableDef {
 }
 
 /// The kinds of objects created after the data.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum ObjectKind {
     Index,
     View,
@@ -48,7 +49,7 @@ pub(crate) enum ObjectKind {
 }
 
 /// An index, view or trigger, created after the data.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct ObjectDef {
     pub kind: ObjectKind,
     pub name: String,
@@ -56,7 +57,7 @@ pub(crate) struct ObjectDef {
 }
 
 /// What the dump writes of a database's schema.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Schema {
     /// Dumped tables in `sqlite_schema` rowid order.
     pub tables: Vec<TableDef>,
@@ -400,7 +401,7 @@ pub(crate) fn affinity(decl_type: &str) -> Affinity {
 }
 
 /// A column as the dump reads and writes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct DumpColumn {
     /// How the column is named in INSERT and UPDATE column lists: a quoted
     /// identifier, or a bare rowid name for the explicit rowid.
@@ -414,7 +415,7 @@ pub(crate) struct DumpColumn {
 }
 
 /// How rows of a table are ordered, paged and addressed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum KeyShape {
     /// By rowid, through `expr` (a rowid alias column or a rowid name).
     Rowid { expr: String },
@@ -424,7 +425,7 @@ pub(crate) enum KeyShape {
 }
 
 /// Everything needed to read and write one table's rows.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct TableShape {
     pub name: String,
     pub columns: Vec<DumpColumn>,

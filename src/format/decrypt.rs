@@ -6,15 +6,19 @@
 //! plus one lookahead byte is buffered (the lookahead tells a full-size final
 //! chunk from a full-size middle one). Diagnosing a failure (which chunk went
 //! where) may try a failing chunk under other counters, within a budget.
-
-use sha2::{Digest, Sha256};
+//! Everything but the keys can be saved in a [`DecryptorCheckpoint`] and
+//! carried on in another invocation, with the same output byte for byte.
 
 use super::header::{parse_prefix, Parsed};
 use super::keys::{HeaderKey, KeyId, PayloadKey};
 use super::{
-    BackupId, ChunkCipher, FormatError, HeaderInfo, Keyring, Nonce, Sha256Digest, HEADER_MAC_SIZE,
-    MAX_HEADER_LEN, TAG_SIZE,
+    BackupId, ChunkCipher, FormatError, HeaderInfo, Keyring, Nonce, Sha256Digest, Sha256State,
+    HEADER_MAC_SIZE, MAX_HEADER_LEN, TAG_SIZE,
 };
+
+mod checkpoint;
+
+pub use checkpoint::{DecryptorCheckpoint, DecryptorResumeError};
 
 /// How many counters on each side of a failing chunk are tried to tell
 /// reordering from tampering.
@@ -33,7 +37,9 @@ pub struct Decryptor {
     state: State,
     /// The header while it arrives; then at most one sealed chunk + 1 byte.
     buf: Vec<u8>,
-    ciphertext_hash: Sha256,
+    /// The header's bytes once it is complete (for checkpoints).
+    header_bytes: Vec<u8>,
+    ciphertext_hash: Sha256State,
     ciphertext_bytes: u64,
 }
 
@@ -49,7 +55,7 @@ struct Body {
     cipher: ChunkCipher,
     /// Counter of the next chunk.
     counter: u64,
-    plaintext_hash: Sha256,
+    plaintext_hash: Sha256State,
     plaintext_bytes: u64,
 }
 
@@ -83,7 +89,8 @@ impl Decryptor {
             expected_backup_id: expected_backup_id.cloned(),
             state: State::Header,
             buf: Vec::with_capacity(MAX_HEADER_LEN),
-            ciphertext_hash: Sha256::new(),
+            header_bytes: Vec::new(),
+            ciphertext_hash: Sha256State::new(),
             ciphertext_bytes: 0,
         }
     }
@@ -132,8 +139,8 @@ impl Decryptor {
             chunks: body.counter,
             chunk_size: body.header.chunk_size.get(),
             key_id: body.header.key_id,
-            plaintext_sha256: Sha256Digest::from_hasher(body.plaintext_hash),
-            ciphertext_sha256: Sha256Digest::from_hasher(self.ciphertext_hash),
+            plaintext_sha256: body.plaintext_hash.finish(),
+            ciphertext_sha256: self.ciphertext_hash.finish(),
             backup_id: body.header.backup_id,
         })
     }
@@ -180,7 +187,8 @@ impl Decryptor {
                 }
                 Parsed::Complete(header) => {
                     let body = self.open_header(header)?;
-                    self.buf = Vec::with_capacity(body.header.chunk_size.sealed_len() + 1);
+                    let chunk_buf = Vec::with_capacity(body.header.chunk_size.sealed_len() + 1);
+                    self.header_bytes = std::mem::replace(&mut self.buf, chunk_buf);
                     self.state = State::Chunks(Box::new(body));
                     return Ok(input);
                 }
@@ -215,7 +223,7 @@ impl Decryptor {
             cipher: ChunkCipher::new(&PayloadKey::derive(key, &header.salt), &header.mac),
             header,
             counter: 0,
-            plaintext_hash: Sha256::new(),
+            plaintext_hash: Sha256State::new(),
             plaintext_bytes: 0,
         })
     }

@@ -12,14 +12,6 @@ use super::hex;
 #[serde(into = "String", try_from = "String")]
 pub struct Sha256Digest(pub [u8; 32]);
 
-impl Sha256Digest {
-    /// Finishes a running SHA-256 hash.
-    pub(crate) fn from_hasher(hasher: sha2::Sha256) -> Self {
-        use sha2::Digest;
-        Sha256Digest(hasher.finalize().into())
-    }
-}
-
 impl fmt::Display for Sha256Digest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&hex::encode(&self.0))

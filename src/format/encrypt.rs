@@ -3,13 +3,20 @@
 //! Invariants: at most one chunk of plaintext is buffered; a chunk is sealed
 //! as non-final only once at least one more plaintext byte has arrived, so the
 //! final chunk is empty only when the whole plaintext is; the header is the
-//! first thing emitted; both SHA-256 digests are computed in the same pass.
+//! first thing emitted; both SHA-256 digests are computed in the same pass,
+//! and their running states count the bytes. Everything but the keys can be
+//! saved in an [`EncryptorCheckpoint`] and carried on in another invocation,
+//! with the same output byte for byte.
 
-use sha2::{Digest, Sha256};
+use serde::{Deserialize, Serialize};
 
 use super::header::seal_header;
 use super::keys::{KeyId, MasterKey, PayloadKey};
-use super::{BackupId, ChunkCipher, ChunkSize, Nonce, Sha256Digest, SALT_SIZE};
+use super::{BackupId, ChunkCipher, ChunkSize, Nonce, Sha256Digest, Sha256State, SALT_SIZE};
+
+mod checkpoint;
+
+pub use checkpoint::{EncryptorCheckpoint, EncryptorResumeError};
 
 /// Encrypts one object. Feed it with [`update`](Encryptor::update), end it with
 /// [`finish`](Encryptor::finish); an object that is not finished is invalid
@@ -24,14 +31,12 @@ pub struct Encryptor {
     /// Counter of the chunk being filled.
     counter: u64,
     key_id: KeyId,
-    plaintext_hash: Sha256,
-    ciphertext_hash: Sha256,
-    plaintext_bytes: u64,
-    ciphertext_bytes: u64,
+    plaintext_hash: Sha256State,
+    ciphertext_hash: Sha256State,
 }
 
 /// What an encryptor wrote, for the manifest.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EncryptSummary {
     /// Plaintext bytes read.
     pub plaintext_bytes: u64,
@@ -87,10 +92,8 @@ impl Encryptor {
             chunk: Vec::with_capacity(chunk_size.plaintext_len()),
             counter: 0,
             key_id: key.id(),
-            plaintext_hash: Sha256::new(),
-            ciphertext_hash: Sha256::new(),
-            plaintext_bytes: 0,
-            ciphertext_bytes: 0,
+            plaintext_hash: Sha256State::new(),
+            ciphertext_hash: Sha256State::new(),
         }
     }
 
@@ -106,7 +109,6 @@ impl Encryptor {
         let start = out.len();
         self.emit_header(out);
         self.plaintext_hash.update(input);
-        self.plaintext_bytes += input.len() as u64;
         let chunk_len = self.chunk_size.plaintext_len();
         while !input.is_empty() {
             if self.chunk.len() == chunk_len {
@@ -135,13 +137,13 @@ impl Encryptor {
         seal(&self.cipher, &mut self.counter, &self.chunk, true, out);
         self.account(&out[start..]);
         EncryptSummary {
-            plaintext_bytes: self.plaintext_bytes,
-            ciphertext_bytes: self.ciphertext_bytes,
+            plaintext_bytes: self.plaintext_hash.bytes_hashed(),
+            ciphertext_bytes: self.ciphertext_hash.bytes_hashed(),
             chunks: self.counter,
             chunk_size: self.chunk_size.get(),
             key_id: self.key_id,
-            plaintext_sha256: Sha256Digest::from_hasher(self.plaintext_hash),
-            ciphertext_sha256: Sha256Digest::from_hasher(self.ciphertext_hash),
+            plaintext_sha256: self.plaintext_hash.finish(),
+            ciphertext_sha256: self.ciphertext_hash.finish(),
         }
     }
 
@@ -151,7 +153,6 @@ impl Encryptor {
 
     fn account(&mut self, emitted: &[u8]) {
         self.ciphertext_hash.update(emitted);
-        self.ciphertext_bytes += emitted.len() as u64;
     }
 
     /// Bytes of plaintext buffer allocated (for memory-bound tests).

@@ -125,15 +125,20 @@ mod error;
 mod header;
 mod hex;
 pub mod keys;
+mod sha256_state;
 mod stream;
 
 pub use backup_id::{BackupId, BackupIdError};
-pub use decrypt::{DecryptSummary, Decryptor, REORDER_SEARCH_BUDGET, REORDER_SEARCH_RADIUS};
+pub use decrypt::{
+    DecryptSummary, Decryptor, DecryptorCheckpoint, DecryptorResumeError, REORDER_SEARCH_BUDGET,
+    REORDER_SEARCH_RADIUS,
+};
 pub use digest::{DigestParseError, Sha256Digest};
-pub use encrypt::{EncryptSummary, Encryptor};
+pub use encrypt::{EncryptSummary, Encryptor, EncryptorCheckpoint, EncryptorResumeError};
 pub use error::{FormatError, Stage};
 pub use header::{parse_header, seal_header, HeaderInfo, HeaderMac, SealedHeader};
 pub use keys::{KeyError, KeyId, KeyIdParseError, Keyring, KeyringError, MasterKey};
+pub use sha256_state::{Sha256State, Sha256StateError};
 pub use stream::{AuthFailed, ChunkCipher, ChunkSize, Nonce};
 
 /// The first 8 bytes of every object.

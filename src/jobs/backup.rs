@@ -15,12 +15,18 @@
 //! the first row and after the last; violations are recorded and warned
 //! about, since a restore into D1 (which enforces foreign keys at every
 //! batch's commit) cannot reproduce them.
+//!
+//! The work is done by [`BackupJob`](super::backup_job::BackupJob), a job
+//! that advances in slices and saves a checkpoint between them;
+//! [`take_backup`] runs it to its end in one go.
 
-use super::self_check::{SelfCheck, SelfCheckError};
-use super::store::{EdgeError, ObjectStore, PartUpload, SqlReader};
-use crate::dump::{Dump, DumpError, DumpOptions, DumpSummary, Step};
+use super::backup_job::BackupJob;
+use super::self_check::SelfCheckError;
+use super::slice::{Meter, SliceEnd};
+use super::store::{EdgeError, ObjectStore, SqlReader};
+use crate::dump::{DumpError, DumpSummary};
 use crate::format::keys::MasterKey;
-use crate::format::{BackupId, BackupIdError, EncryptSummary, Encryptor, DEFAULT_CHUNK_SIZE};
+use crate::format::{BackupIdError, EncryptSummary, EncryptorResumeError, DEFAULT_CHUNK_SIZE};
 use crate::layout::{manifest_key, object_key};
 use crate::manifest::{
     Digests, Encryption, ForeignKeyCheck, Manifest, Snapshot, StatementStats, TableEntry, Warning,
@@ -28,10 +34,14 @@ use crate::manifest::{
 };
 use crate::retention::BackupKind;
 use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
 
 /// Bytes per multipart part: R2 needs 5 MiB at least; 8 MiB × 10,000 parts
 /// is 80 GB, far above D1's 10 GB.
 pub const PART_SIZE: usize = 8 * 1024 * 1024;
+/// R2's smallest non-final part.
+pub const MIN_PART_SIZE: usize = 5 * 1024 * 1024;
+const _: () = assert!(PART_SIZE >= MIN_PART_SIZE, "R2 refuses parts under 5 MiB");
 /// R2's limit on parts per upload.
 pub const MAX_PARTS: usize = 10_000;
 /// The query that counts foreign-key violations per table at backup time.
@@ -68,7 +78,7 @@ pub struct BackupSettings<'a> {
 }
 
 /// One backup to take.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BackupRequest {
     /// Its id (see [`crate::layout::new_backup_id`]).
     pub id: String,
@@ -108,10 +118,17 @@ pub enum BackupError {
          writer: report it with this message; until it is fixed, keep older backups pinned"
     )]
     SelfCheck(#[from] SelfCheckError),
+    /// The job's checkpoint cannot be carried on (the master key changed
+    /// while it ran, or the checkpoint is damaged).
+    #[error("the backup cannot carry on from its checkpoint: {0}")]
+    Resume(#[from] EncryptorResumeError),
 }
 
 /// Takes one backup of `db` into `store`; returns its manifest once listed.
 /// `clock` measures the duration (the Workers clock advances on I/O).
+///
+/// Runs a [`BackupJob`] without a budget; on failure the job is abandoned
+/// (its upload aborted, anything written deleted) before the error returns.
 pub async fn take_backup(
     db: &impl SqlReader,
     store: &impl ObjectStore,
@@ -119,53 +136,106 @@ pub async fn take_backup(
     request: &BackupRequest,
     clock: impl Fn() -> Timestamp,
 ) -> Result<Manifest, BackupError> {
-    let started = clock();
-    let backup_id = BackupId::parse(&request.id)?;
-    let key = object_key(&request.id);
-    let at_start = foreign_key_violations(db).await?;
-    let mut upload = store.start_upload(&key).await.map_err(BackupError::Store)?;
-    let mut check = SelfCheck::new();
-    let streamed = stream(
-        db,
-        &mut upload,
-        &mut check,
-        &settings,
-        &backup_id,
-        request.salt,
-    )
-    .await;
-    let (dump, encrypted) = match streamed {
-        Ok(done) => done,
-        Err(error) => {
-            let _ = upload.abort().await;
-            return Err(error);
+    let meter = Meter::unlimited(&clock);
+    let mut job = BackupJob::new(request.clone());
+    loop {
+        match job.run_slice(db, store, settings, &meter).await {
+            Ok(SliceEnd::Continue) => {}
+            Ok(SliceEnd::Done(manifest)) => return Ok(manifest),
+            Err(error) => {
+                let _ = job.abandon(store).await;
+                return Err(error);
+            }
         }
-    };
-    let at_end = match foreign_key_violations(db).await {
-        Ok(at_end) => at_end,
-        Err(error) => {
-            let _ = upload.abort().await;
-            return Err(error);
-        }
-    };
+    }
+}
+
+/// Writes `manifest` with its listing entry as custom metadata.
+pub async fn write_manifest(
+    store: &impl ObjectStore,
+    manifest: &Manifest,
+) -> Result<(), EdgeError> {
+    let body =
+        serde_json::to_vec_pretty(manifest).map_err(|e| EdgeError::new("encode manifest", e))?;
+    let listing = serde_json::to_string(&manifest.listing())
+        .map_err(|e| EdgeError::new("encode listing", e))?;
+    store
+        .put(
+            &manifest_key(&manifest.id),
+            body,
+            &[(LISTING_METADATA_KEY, listing)],
+        )
+        .await
+}
+
+/// Foreign-key violations per table, as [`FOREIGN_KEY_CHECK_QUERY`] counts them.
+pub(super) type Violations = Vec<(String, u64)>;
+
+/// Violations per table, from [`FOREIGN_KEY_CHECK_QUERY`].
+pub(super) async fn foreign_key_violations(db: &impl SqlReader) -> Result<Violations, BackupError> {
+    let rows = db
+        .query(FOREIGN_KEY_CHECK_QUERY)
+        .await
+        .map_err(BackupError::Database)?;
+    rows.into_iter()
+        .map(|row| match row.as_slice() {
+            [Some(table), Some(count)] => count.parse().ok().map(|n| (table.clone(), n)),
+            _ => None,
+        })
+        .collect::<Option<_>>()
+        .ok_or_else(|| {
+            BackupError::Database(EdgeError::new(
+                FOREIGN_KEY_CHECK_QUERY,
+                "expected rows of a table name and a count",
+            ))
+        })
+}
+
+/// What a backup's manifest is made of besides the request and settings.
+pub(super) struct ManifestParts<'a> {
+    /// Milliseconds from the job's first slice to the end of the dump.
+    pub(super) duration_ms: u64,
+    /// The dump's summary.
+    pub(super) dump: &'a DumpSummary,
+    /// What the encryptor wrote.
+    pub(super) encrypted: &'a EncryptSummary,
+    /// Foreign-key violations before the first row.
+    pub(super) at_start: &'a [(String, u64)],
+    /// Foreign-key violations after the last row.
+    pub(super) at_end: &'a [(String, u64)],
+}
+
+/// The manifest of a backup whose object is written, without the
+/// self-check's record (the self-check compares against this manifest).
+pub(super) fn build_manifest(
+    request: &BackupRequest,
+    settings: &BackupSettings<'_>,
+    parts: ManifestParts<'_>,
+) -> Manifest {
+    let ManifestParts {
+        duration_ms,
+        dump,
+        encrypted,
+        at_start,
+        at_end,
+    } = parts;
     let foreign_key_check = ForeignKeyCheck {
         at_start: at_start.iter().map(|(_, n)| n).sum(),
         at_end: at_end.iter().map(|(_, n)| n).sum(),
-        tables: union_of_tables(&at_start, &at_end),
+        tables: union_of_tables(at_start, at_end),
     };
-
-    let manifest = Manifest {
+    Manifest {
         manifest_version: MANIFEST_VERSION,
         id: request.id.clone(),
         created_at: request.created_at,
-        duration_ms: clock().as_millis().saturating_sub(started.as_millis()).max(0) as u64,
+        duration_ms,
         kind: request.kind,
         environment: settings.environment.to_owned(),
         database: settings.database.to_owned(),
         pinned: request.pinned,
         note: request.note.clone(),
         worker_version: settings.worker_version.to_owned(),
-        object_key: key.clone(),
+        object_key: object_key(&request.id),
         encryption: Encryption {
             key_id: encrypted.key_id.to_string(),
             cipher: CIPHER.to_owned(),
@@ -203,60 +273,7 @@ pub async fn take_backup(
             .collect(),
         foreign_key_check,
         self_check: None,
-    };
-    let mut manifest = manifest;
-    match check.finish(&manifest) {
-        Ok(record) => manifest.self_check = Some(record),
-        Err(error) => {
-            let _ = upload.abort().await;
-            return Err(error.into());
-        }
     }
-    upload.complete().await.map_err(BackupError::Store)?;
-    let written = write_manifest(store, &manifest).await;
-    if let Err(error) = written {
-        let _ = store.delete(&key).await;
-        return Err(BackupError::Store(error));
-    }
-    Ok(manifest)
-}
-
-/// Writes `manifest` with its listing entry as custom metadata.
-pub async fn write_manifest(
-    store: &impl ObjectStore,
-    manifest: &Manifest,
-) -> Result<(), EdgeError> {
-    let body =
-        serde_json::to_vec_pretty(manifest).map_err(|e| EdgeError::new("encode manifest", e))?;
-    let listing = serde_json::to_string(&manifest.listing())
-        .map_err(|e| EdgeError::new("encode listing", e))?;
-    store
-        .put(
-            &manifest_key(&manifest.id),
-            body,
-            &[(LISTING_METADATA_KEY, listing)],
-        )
-        .await
-}
-
-/// Violations per table, from [`FOREIGN_KEY_CHECK_QUERY`].
-async fn foreign_key_violations(db: &impl SqlReader) -> Result<Vec<(String, u64)>, BackupError> {
-    let rows = db
-        .query(FOREIGN_KEY_CHECK_QUERY)
-        .await
-        .map_err(BackupError::Database)?;
-    rows.into_iter()
-        .map(|row| match row.as_slice() {
-            [Some(table), Some(count)] => count.parse().ok().map(|n| (table.clone(), n)),
-            _ => None,
-        })
-        .collect::<Option<_>>()
-        .ok_or_else(|| {
-            BackupError::Database(EdgeError::new(
-                FOREIGN_KEY_CHECK_QUERY,
-                "expected rows of a table name and a count",
-            ))
-        })
 }
 
 fn union_of_tables(a: &[(String, u64)], b: &[(String, u64)]) -> Vec<String> {
@@ -284,72 +301,11 @@ fn foreign_key_warnings(check: &ForeignKeyCheck) -> Vec<Warning> {
         .collect()
 }
 
-async fn stream(
-    db: &impl SqlReader,
-    upload: &mut impl PartUpload,
-    check: &mut SelfCheck,
-    settings: &BackupSettings<'_>,
-    backup_id: &BackupId,
-    salt: [u8; 32],
-) -> Result<(DumpSummary, EncryptSummary), BackupError> {
-    let mut dump = Dump::new(DumpOptions::default())?;
-    let mut encryptor = Encryptor::new(settings.key, backup_id, salt);
-    let mut sql = Vec::new();
-    let mut pending = Vec::with_capacity(PART_SIZE + DEFAULT_CHUNK_SIZE as usize * 2);
-    let mut parts = 0usize;
-    let summary = loop {
-        let step = dump.step(&mut sql)?;
-        if matches!(step, Step::Done(_)) && settings.fault == Some(BackupFault::UnlistedView) {
-            sql.extend_from_slice(INJECTED_VIEW_SQL.as_bytes());
-        }
-        check.push(&sql)?;
-        encryptor.update(&sql, &mut pending);
-        sql.clear();
-        while pending.len() >= PART_SIZE {
-            let rest = pending.split_off(PART_SIZE);
-            send_part(upload, std::mem::replace(&mut pending, rest), &mut parts).await?;
-        }
-        match step {
-            Step::Query(query) => {
-                let rows = db.query(&query.sql).await.map_err(|error| {
-                    BackupError::Database(EdgeError::new(
-                        format!("{} ({})", error.operation, query.context),
-                        error.detail,
-                    ))
-                })?;
-                dump.accept(rows)?;
-            }
-            Step::Done(summary) => break summary,
-        }
-    };
-    let encrypted = encryptor.finish(&mut pending);
-    while pending.len() > PART_SIZE {
-        let rest = pending.split_off(PART_SIZE);
-        send_part(upload, std::mem::replace(&mut pending, rest), &mut parts).await?;
-    }
-    if !pending.is_empty() {
-        send_part(upload, pending, &mut parts).await?;
-    }
-    Ok((summary, encrypted))
-}
-
-async fn send_part(
-    upload: &mut impl PartUpload,
-    bytes: Vec<u8>,
-    parts: &mut usize,
-) -> Result<(), BackupError> {
-    *parts += 1;
-    if *parts > MAX_PARTS {
-        return Err(BackupError::TooLarge);
-    }
-    upload.upload_part(bytes).await.map_err(BackupError::Store)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::format::keys::Keyring;
-    use crate::format::Decryptor;
+    use crate::format::{BackupId, Decryptor};
     use crate::jobs::testing::{block_on, MemoryStore, SqliteReader};
     use crate::layout::MANIFEST_PREFIX;
 
@@ -406,7 +362,7 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(store.keys(), vec![object_key("b1"), manifest_key("b1")]);
-        assert!(store.open_uploads.borrow().is_empty());
+        assert!(store.open_uploads().is_empty());
         let object = store.body(&object_key("b1")).unwrap();
         assert!(
             object.len() > PART_SIZE,
@@ -466,7 +422,7 @@ mod tests {
         assert!(matches!(error, BackupError::Store(_)), "{error}");
         assert!(store.keys().is_empty(), "{:?}", store.keys());
         assert!(
-            store.open_uploads.borrow().is_empty(),
+            store.open_uploads().is_empty(),
             "the upload was not aborted"
         );
     }
@@ -487,7 +443,7 @@ mod tests {
         .unwrap_err();
         assert!(matches!(error, BackupError::Database(_)), "{error}");
         assert!(store.keys().is_empty());
-        assert!(store.open_uploads.borrow().is_empty());
+        assert!(store.open_uploads().is_empty());
     }
 
     #[test]
@@ -530,7 +486,7 @@ mod tests {
         );
         assert!(store.keys().is_empty(), "{:?}", store.keys());
         assert!(
-            store.open_uploads.borrow().is_empty(),
+            store.open_uploads().is_empty(),
             "the upload was not aborted"
         );
     }
@@ -578,7 +534,8 @@ mod tests {
             || T0,
         ))
         .unwrap();
-        // MemoryUpload::complete refuses unequal non-final parts; reaching here proves it.
+        // MemoryUpload::complete refuses unequal non-final parts and a larger
+        // last part; reaching here proves it.
         assert!(store.body(&object_key("b5")).is_some());
     }
 }

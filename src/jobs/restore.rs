@@ -10,38 +10,44 @@
 //! written: nothing unauthenticated ever reaches the database.
 //!
 //! Then 6 a pinned pre-restore backup of the current database (unless
-//! skipped, which the report records), 7 drop the user objects, 8 import in
-//! planned batches (a second streamed pass, authenticated again chunk by
-//! chunk), 9 verify (row counts and schema objects equal the manifest,
-//! schema hash, `foreign_key_check` no worse than at backup time,
-//! `quick_check` ok), 10 report. If 7-9 fail, the safety backup is restored
-//! the same way and the report says both outcomes.
+//! skipped, which the report records), itself validated as steps 1-5
+//! validate, 7 drop the user objects (one atomic batch: if it fails,
+//! nothing changed and the restore ends failed), 8 import in planned
+//! batches (a second streamed pass, authenticated again chunk by chunk;
+//! each batch exactly once), 9 verify (row counts and schema objects equal
+//! the manifest, schema hash, `foreign_key_check` no worse than at backup
+//! time, `quick_check` ok), 10 clean up and report. If 8-9 fail, the safety
+//! backup is restored the same way and the report says both outcomes.
 //!
+//! The steps run as sliced, resumable jobs ([`ValidateJob`] and
+//! [`RestoreJob`], in [`super::restore_job`]); [`validate`], [`restore`] and
+//! [`examine`] here run them to their end in one go (the CLI, the tests).
 //! Timings come from the caller's clock; on Workers the clock advances only
 //! on I/O, so CPU-bound steps may show 0 ms there.
 
-use super::backup::{take_backup, BackupRequest, BackupSettings};
+use super::backup::{BackupRequest, BackupSettings};
+use super::restore_job::{
+    Pass, PassError, RestoreJob, RestoreJobParams, ValidateJob, PASS_RANGE_BYTES,
+};
+use super::slice::{Meter, SliceEnd};
 use super::store::{ObjectStore, SqlReader, SqlWriter};
 use crate::format::keys::Keyring;
-use crate::format::{BackupId, Decryptor};
 use crate::manifest::Manifest;
-use crate::restore::plan::{PlannedStatement, Planner};
-use crate::restore::reader::StatementReader;
-use crate::restore::validate::{RestoreSummary, Validated, Validator};
+use crate::restore::plan::PlannedStatement;
+use crate::restore::validate::RestoreSummary;
 use crate::retention::BackupKind;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 mod drop_objects;
 mod verify;
 
-use drop_objects::drop_user_objects;
+pub(super) use drop_objects::drop_statements;
 pub(crate) use verify::compare_summary;
-use verify::verify;
-
-/// Bytes read from R2 per ranged GET.
-pub const READ_RANGE_BYTES: u64 = 8 * 1024 * 1024;
+pub(super) use verify::verify;
+/// Names the tests of this module take from it through `use super::*`.
+#[cfg(test)]
+use {super::backup::take_backup, crate::format::BackupId};
 
 /// The ten steps' names, in order.
 pub const STEP_NAMES: [&str; 10] = [
@@ -123,11 +129,13 @@ pub struct ValidationReport {
 pub enum RestoreOutcome {
     /// The database now equals the backup.
     Succeeded,
-    /// Refused before any write (validation failed): the database is as it was.
+    /// Refused or stopped before any change (a step from 1 to 7 failed, or
+    /// the restore was cancelled then): the database is as it was.
     Failed,
-    /// Steps 7-9 failed and the safety backup was restored and verified.
+    /// Steps 8-9 failed (or were stopped) and the safety backup was
+    /// restored and verified.
     RolledBack,
-    /// Steps 7-9 failed and the database could not be put back (or no safety
+    /// Steps 8-9 failed and the database could not be put back (or no safety
     /// backup was taken): it needs an operator now.
     RollbackFailed,
 }
@@ -188,7 +196,7 @@ pub struct Check {
     pub detail: String,
 }
 
-/// What the restore needs to know.
+/// What the one-go restore needs to know.
 pub struct RestoreParams<'a> {
     /// The restore's id.
     pub restore_id: String,
@@ -204,21 +212,26 @@ pub struct RestoreParams<'a> {
     pub clock: &'a dyn Fn() -> Timestamp,
 }
 
-/// Why a streamed pass over an object stopped.
-#[derive(Debug)]
-struct PassFailure {
-    step: u8,
-    detail: String,
+/// Why a streamed pass over an object stopped for good: the failing step
+/// (1 to 5) and what an operator reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct PassFailure {
+    /// The step that failed.
+    pub step: u8,
+    /// What happened.
+    pub detail: String,
 }
 
-fn fail(step: u8, detail: impl Into<String>) -> PassFailure {
+/// Step `step` failed with `detail`.
+pub(super) fn fail(step: u8, detail: impl Into<String>) -> PassFailure {
     PassFailure {
         step,
         detail: detail.into(),
     }
 }
 
-/// Steps 1-5 over the whole object; writes nothing.
+/// Steps 1-5 over the whole object; writes nothing. Runs a [`ValidateJob`]
+/// to its end; an object that cannot be read fails step 1.
 pub async fn validate(
     store: &impl ObjectStore,
     keyring: &Keyring,
@@ -226,21 +239,30 @@ pub async fn validate(
     clock: &dyn Fn() -> Timestamp,
     progress: &mut impl Progress,
 ) -> ValidationReport {
-    let began = clock();
-    for step in 1..=5 {
-        progress.event(&started(step), false);
+    let meter = Meter::unlimited(clock);
+    let mut job = ValidateJob::new(manifest.clone());
+    loop {
+        let end = job.run_slice(store, keyring, &meter).await;
+        for (step, rollback) in job.take_step_reports() {
+            progress.event(&step, rollback);
+        }
+        match end {
+            Ok(SliceEnd::Done(report)) => return report,
+            Ok(SliceEnd::Continue) => {}
+            Err(error) => job.give_up(error.to_string()),
+        }
     }
-    let outcome = stream_statements(
-        store,
-        keyring,
-        &manifest.object_key,
-        &manifest.id,
-        Some(manifest.ciphertext.bytes),
-        |_| async { Ok(()) },
-    )
-    .await
-    .and_then(|streamed| compare_digests(manifest, &streamed).map(|()| streamed.summary));
-    let ms = clock().as_millis() - began.as_millis();
+}
+
+/// The report of steps 1-5, from what the pass over the object found
+/// (`ms`: how long it took).
+pub(super) fn validation_report(
+    manifest: &Manifest,
+    outcome: Result<Streamed, PassFailure>,
+    ms: i64,
+) -> ValidationReport {
+    let outcome = outcome
+        .and_then(|streamed| compare_digests(manifest, &streamed).map(|()| streamed.summary));
     let (steps, summary) = match outcome {
         Ok(summary) => match compare_summary(manifest, &summary)
             .and_then(|()| refuse_foreign_key_violations(manifest))
@@ -251,9 +273,6 @@ pub async fn validate(
         Err(failure) => (steps_failing_at(failure.step, &failure.detail, ms), None),
     };
     let warnings = backup_warnings(manifest, summary.as_ref());
-    for step in &steps {
-        progress.event(step, false);
-    }
     ValidationReport {
         backup_id: manifest.id.clone(),
         ok: steps.iter().all(|s| s.status == StepStatus::Passed),
@@ -335,7 +354,9 @@ fn refuse_foreign_key_violations(manifest: &Manifest) -> Result<(), String> {
     ))
 }
 
-/// All ten steps. The caller holds the lock.
+/// All ten steps, run as a [`RestoreJob`] to its end. The caller holds the
+/// lock. An edge failure the job would retry in another slice ends the
+/// step it happened in instead (as the job engine's give-up does).
 pub async fn restore<D: SqlReader + SqlWriter>(
     db: &D,
     store: &impl ObjectStore,
@@ -343,316 +364,32 @@ pub async fn restore<D: SqlReader + SqlWriter>(
     progress: &mut impl Progress,
 ) -> RestoreReport {
     let clock = params.clock;
-    let started_at = clock();
-    let mut report = RestoreReport {
-        restore_id: params.restore_id.clone(),
-        backup_id: params.manifest.id.clone(),
-        outcome: RestoreOutcome::Failed,
-        started_at,
-        finished_at: started_at,
-        safety_backup_id: None,
-        safety_backup_skipped: params.safety_backup.is_none(),
-        rows_imported: 0,
-        statements_imported: 0,
-        steps: Vec::new(),
-        verification: Vec::new(),
-        rollback: None,
-        warnings: Vec::new(),
-    };
-
-    let validation = validate(store, params.keyring, params.manifest, clock, progress).await;
-    report.steps = validation.steps;
-    report.warnings = validation.warnings;
-    if !validation.ok {
-        skip_from(&mut report.steps, 6, progress);
-        report.finished_at = clock();
-        return report;
-    }
-
-    // 6: safety backup.
-    let mut timer = Timer::start(clock);
-    progress.event(&started(6), false);
-    let safety = match &params.safety_backup {
-        None => {
-            let step = step_report(
-                6,
-                StepStatus::Skipped,
-                "skipped at the operator's request (skip_safety_backup)",
-                0,
-            );
-            progress.event(&step, false);
-            report.steps.push(step);
-            None
+    let safety_backup = params.safety_backup.map(|(id, salt)| BackupRequest {
+        id,
+        kind: BackupKind::PreRestore,
+        pinned: true,
+        note: Some(format!("taken before restoring {}", params.manifest.id)),
+        created_at: clock(),
+        salt,
+    });
+    let mut job = RestoreJob::new(RestoreJobParams {
+        restore_id: params.restore_id,
+        manifest: params.manifest.clone(),
+        safety_backup,
+    });
+    let meter = Meter::unlimited(clock);
+    loop {
+        let end = job
+            .run_slice(db, store, params.keyring, params.settings, &meter)
+            .await;
+        for (step, rollback) in job.take_step_reports() {
+            progress.event(&step, rollback);
         }
-        Some((id, salt)) => {
-            let request = BackupRequest {
-                id: id.clone(),
-                kind: BackupKind::PreRestore,
-                pinned: true,
-                note: Some(format!("taken before restoring {}", params.manifest.id)),
-                created_at: clock(),
-                salt: *salt,
-            };
-            match take_backup(db, store, params.settings, &request, clock).await {
-                Ok(safety) if safety.foreign_key_violations > 0 => {
-                    let step = step_report(
-                        6,
-                        StepStatus::Failed,
-                        format!(
-                            "the current database has {} foreign key violation(s), so its safety \
-                             backup {} could not be restored into D1 if the import failed (D1 \
-                             enforces foreign keys at every commit); nothing was changed. Fix the \
-                             violations first, or restore with skip_safety_backup to go on without \
-                             a rollback",
-                            safety.foreign_key_violations, safety.id
-                        ),
-                        timer.lap(),
-                    );
-                    progress.event(&step, false);
-                    report.steps.push(step);
-                    report.safety_backup_id = Some(safety.id.clone());
-                    skip_from(&mut report.steps, 7, progress);
-                    report.finished_at = clock();
-                    return report;
-                }
-                Ok(safety) => {
-                    let step = step_report(
-                        6,
-                        StepStatus::Passed,
-                        format!("pre-restore backup {} (pinned)", safety.id),
-                        timer.lap(),
-                    );
-                    progress.event(&step, false);
-                    report.steps.push(step);
-                    report.safety_backup_id = Some(safety.id.clone());
-                    Some(safety)
-                }
-                Err(error) => {
-                    let step = step_report(
-                        6,
-                        StepStatus::Failed,
-                        format!("the safety backup failed, nothing was changed: {error}"),
-                        timer.lap(),
-                    );
-                    progress.event(&step, false);
-                    report.steps.push(step);
-                    skip_from(&mut report.steps, 7, progress);
-                    report.finished_at = clock();
-                    return report;
-                }
-            }
+        match end {
+            Ok(SliceEnd::Done(report)) => return report,
+            Ok(SliceEnd::Continue) => {}
+            Err(error) => job.give_up(error.to_string()),
         }
-    };
-
-    // 7-9, with rollback on failure.
-    timer = Timer::start(clock);
-    match replace_database(
-        db,
-        store,
-        params.keyring,
-        params.manifest,
-        &mut timer,
-        progress,
-        false,
-    )
-    .await
-    {
-        Ok((steps, imported, checks)) => {
-            report.steps.extend(steps);
-            report.rows_imported = imported.rows;
-            report.statements_imported = imported.statements;
-            report.verification = checks;
-            report.outcome = RestoreOutcome::Succeeded;
-        }
-        Err((steps, checks)) => {
-            report.steps.extend(steps);
-            report.verification = checks;
-            report.outcome = RestoreOutcome::RollbackFailed;
-            if let Some(safety) = &safety {
-                let mut timer = Timer::start(clock);
-                let rollback = replace_database(
-                    db,
-                    store,
-                    params.keyring,
-                    safety,
-                    &mut timer,
-                    progress,
-                    true,
-                )
-                .await;
-                report.outcome = match &rollback {
-                    Ok(_) => RestoreOutcome::RolledBack,
-                    Err(_) => RestoreOutcome::RollbackFailed,
-                };
-                report.rollback = Some(match rollback {
-                    Ok((steps, _, _)) | Err((steps, _)) => steps,
-                });
-            }
-        }
-    }
-    let step = step_report(
-        10,
-        StepStatus::Passed,
-        format!("outcome: {}", report.outcome.as_str()),
-        0,
-    );
-    progress.event(&step, false);
-    report.steps.push(step);
-    report.finished_at = clock();
-    report
-}
-
-/// Rows and statements imported.
-struct Imported {
-    rows: u64,
-    statements: u64,
-}
-
-type Replaced = (Vec<StepReport>, Imported, Vec<Check>);
-type NotReplaced = (Vec<StepReport>, Vec<Check>);
-
-/// Steps 7-9 for `manifest`'s object.
-async fn replace_database<D: SqlReader + SqlWriter>(
-    db: &D,
-    store: &impl ObjectStore,
-    keyring: &Keyring,
-    manifest: &Manifest,
-    timer: &mut Timer<'_>,
-    progress: &mut impl Progress,
-    rollback: bool,
-) -> Result<Replaced, NotReplaced> {
-    let mut steps = Vec::new();
-    let mut emit = |steps: &mut Vec<StepReport>, step: StepReport| {
-        progress.event(&step, rollback);
-        steps.push(step);
-    };
-
-    emit(&mut Vec::new(), started(7));
-    if let Err(error) = drop_user_objects(db).await {
-        emit(
-            &mut steps,
-            step_report(7, StepStatus::Failed, error.to_string(), timer.lap()),
-        );
-        return Err((steps, Vec::new()));
-    }
-    emit(
-        &mut steps,
-        step_report(
-            7,
-            StepStatus::Passed,
-            "user tables, views, triggers and indexes dropped",
-            timer.lap(),
-        ),
-    );
-
-    emit(&mut Vec::new(), started(8));
-    let mut planner = Planner::new();
-    let mut statements = 0u64;
-    let imported = stream_statements(
-        store,
-        keyring,
-        &manifest.object_key,
-        &manifest.id,
-        Some(manifest.ciphertext.bytes),
-        |validated: Vec<Validated>| {
-            let mut batches = Vec::new();
-            for statement in validated {
-                planner.push(statement, &mut batches);
-            }
-            statements += batches
-                .iter()
-                .map(|b| b.statements.len() as u64)
-                .sum::<u64>();
-            async move {
-                for batch in batches {
-                    db.batch(&batch.statements).await.map_err(|error| {
-                        fail(
-                            8,
-                            format!(
-                                "D1 rejected a batch starting at line {}: {}",
-                                first_line(&batch.statements),
-                                error.detail
-                            ),
-                        )
-                    })?;
-                }
-                Ok(())
-            }
-        },
-    )
-    .await
-    .and_then(|streamed| compare_digests(manifest, &streamed).map(|()| streamed.summary));
-    let imported = match imported {
-        Ok(summary) => {
-            for batch in planner.finish() {
-                statements += batch.statements.len() as u64;
-                if let Err(error) = db.batch(&batch.statements).await {
-                    emit(
-                        &mut steps,
-                        step_report(
-                            8,
-                            StepStatus::Failed,
-                            format!("D1 rejected the last batch: {}", error.detail),
-                            timer.lap(),
-                        ),
-                    );
-                    return Err((steps, Vec::new()));
-                }
-            }
-            summary
-        }
-        Err(failure) => {
-            emit(
-                &mut steps,
-                step_report(8, StepStatus::Failed, failure.detail, timer.lap()),
-            );
-            return Err((steps, Vec::new()));
-        }
-    };
-    let rows: u64 = imported.tables.iter().map(|t| t.rows).sum();
-    emit(
-        &mut steps,
-        step_report(
-            8,
-            StepStatus::Passed,
-            format!("{rows} rows in {statements} statements"),
-            timer.lap(),
-        ),
-    );
-
-    emit(&mut Vec::new(), started(9));
-    let checks = match verify(db, manifest, &imported).await {
-        Ok(checks) => checks,
-        Err(error) => {
-            emit(
-                &mut steps,
-                step_report(9, StepStatus::Failed, error.to_string(), timer.lap()),
-            );
-            return Err((steps, Vec::new()));
-        }
-    };
-    let failed: Vec<&Check> = checks.iter().filter(|c| !c.ok).collect();
-    if failed.is_empty() {
-        let mut detail = format!("{} checks passed", checks.len());
-        for warning in summary_warnings(&imported) {
-            detail.push_str(&format!("; warning: {warning}"));
-        }
-        emit(
-            &mut steps,
-            step_report(9, StepStatus::Passed, detail, timer.lap()),
-        );
-        Ok((steps, Imported { rows, statements }, checks))
-    } else {
-        let detail = failed
-            .iter()
-            .map(|c| format!("{}: {}", c.name, c.detail))
-            .collect::<Vec<_>>()
-            .join("; ");
-        emit(
-            &mut steps,
-            step_report(9, StepStatus::Failed, detail, timer.lap()),
-        );
-        Err((steps, checks))
     }
 }
 
@@ -673,90 +410,8 @@ pub struct Streamed {
     pub key_id: String,
 }
 
-/// Streams the object at `key` (backup `id`, `expected_size` bytes if
-/// known) through decryption and the statement reader and validator,
-/// handing each piece's validated statements to `sink`.
-async fn stream_statements<F, Fut>(
-    store: &impl ObjectStore,
-    keyring: &Keyring,
-    key: &str,
-    id: &str,
-    expected_size: Option<u64>,
-    mut sink: F,
-) -> Result<Streamed, PassFailure>
-where
-    F: FnMut(Vec<Validated>) -> Fut,
-    Fut: std::future::Future<Output = Result<(), PassFailure>>,
-{
-    let size = store
-        .size(key)
-        .await
-        .map_err(|e| fail(1, format!("reading the object failed: {e}")))?
-        .ok_or_else(|| fail(1, format!("the data object {key} is missing")))?;
-    if let Some(expected) = expected_size.filter(|expected| *expected != size) {
-        return Err(fail(
-            1,
-            format!("the object is {size} bytes but the manifest says {expected}: it was truncated or replaced"),
-        ));
-    }
-    let backup_id = BackupId::parse(id).map_err(|e| fail(3, e.to_string()))?;
-    let mut decryptor = Decryptor::new(keyring, Some(&backup_id));
-    let mut reader = StatementReader::new();
-    let mut validator = Validator::new();
-    let mut object_hash = Sha256::new();
-    let mut sql_hash = Sha256::new();
-    let mut sql_bytes = 0u64;
-    let mut plaintext = Vec::new();
-    let mut offset = 0u64;
-    while offset < size {
-        let bytes = store
-            .get_range(key, offset, READ_RANGE_BYTES)
-            .await
-            .map_err(|e| fail(1, format!("reading the object failed: {e}")))?
-            .ok_or_else(|| {
-                fail(
-                    1,
-                    format!("the data object {key} disappeared while reading"),
-                )
-            })?;
-        if bytes.is_empty() {
-            return Err(fail(
-                1,
-                format!("the object ended at byte {offset} of {size}"),
-            ));
-        }
-        offset += bytes.len() as u64;
-        object_hash.update(&bytes);
-        plaintext.clear();
-        decryptor
-            .update(&bytes, &mut plaintext)
-            .map_err(|e| fail(3, e.to_string()))?;
-        sql_hash.update(&plaintext);
-        sql_bytes += plaintext.len() as u64;
-        let statements = read_and_check(&mut reader, &mut validator, &plaintext)?;
-        sink(statements).await?;
-    }
-    plaintext.clear();
-    let decrypted = decryptor
-        .finish(&mut plaintext)
-        .map_err(|e| fail(3, e.to_string()))?;
-    sql_hash.update(&plaintext);
-    sql_bytes += plaintext.len() as u64;
-    let statements = read_and_check(&mut reader, &mut validator, &plaintext)?;
-    reader.finish().map_err(|e| fail(5, e.to_string()))?;
-    sink(statements).await?;
-    Ok(Streamed {
-        summary: validator.finish(),
-        object_bytes: size,
-        object_sha256: hex(&object_hash.finalize()),
-        sql_bytes,
-        sql_sha256: hex(&sql_hash.finalize()),
-        key_id: decrypted.key_id.to_string(),
-    })
-}
-
 /// Steps 2 and 4: the digests a pass computed against the manifest's.
-fn compare_digests(manifest: &Manifest, streamed: &Streamed) -> Result<(), PassFailure> {
+pub(super) fn compare_digests(manifest: &Manifest, streamed: &Streamed) -> Result<(), PassFailure> {
     if streamed.object_sha256 != manifest.ciphertext.sha256 {
         return Err(fail(
             2,
@@ -780,34 +435,22 @@ fn compare_digests(manifest: &Manifest, streamed: &Streamed) -> Result<(), PassF
 
 /// Steps 1-5 over an object that has no manifest yet (an import): what it
 /// holds, or why it is not a valid backup (with the failing step's number).
+/// An object that cannot be read fails step 1.
 pub async fn examine(
     store: &impl ObjectStore,
     keyring: &Keyring,
     key: &str,
     id: &str,
 ) -> Result<Streamed, (u8, String)> {
-    stream_statements(store, keyring, key, id, None, |_| async { Ok(()) })
-        .await
-        .map_err(|failure| (failure.step, failure.detail))
-}
-
-fn read_and_check(
-    reader: &mut StatementReader,
-    validator: &mut Validator,
-    sql: &[u8],
-) -> Result<Vec<Validated>, PassFailure> {
-    let mut statements = Vec::new();
-    reader
-        .push(sql, &mut statements)
-        .map_err(|e| fail(5, e.to_string()))?;
-    statements
-        .iter()
-        .map(|statement| {
-            validator
-                .check(statement)
-                .map_err(|rejection| fail(5, rejection.to_string()))
-        })
-        .collect()
+    let mut pass = Pass::new(key, id, None, false, PASS_RANGE_BYTES);
+    loop {
+        match pass.advance(store, keyring).await {
+            Ok(None) => {}
+            Ok(Some(streamed)) => return Ok(streamed),
+            Err(PassError::Failed(failure)) => return Err((failure.step, failure.detail)),
+            Err(PassError::Read(error)) => return Err((1, error.to_string())),
+        }
+    }
 }
 
 fn quote_ident(name: &str) -> String {
@@ -818,7 +461,8 @@ fn first_text(rows: &[crate::dump::Row]) -> Option<String> {
     rows.first().and_then(|row| row.first()).cloned().flatten()
 }
 
-fn first_line(statements: &[PlannedStatement]) -> u64 {
+/// The dump line of the first of `statements` that comes from the dump.
+pub(super) fn first_line(statements: &[PlannedStatement]) -> u64 {
     statements
         .iter()
         .map(|s| s.line)
@@ -831,11 +475,13 @@ fn sorted<T: Ord>(mut items: Vec<T>) -> Vec<T> {
     items
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn step_report(step: u8, status: StepStatus, detail: impl Into<String>, ms: i64) -> StepReport {
+/// A step's report.
+pub(super) fn step_report(
+    step: u8,
+    status: StepStatus,
+    detail: impl Into<String>,
+    ms: i64,
+) -> StepReport {
     StepReport {
         step,
         name: STEP_NAMES[usize::from(step - 1)].to_owned(),
@@ -845,11 +491,14 @@ fn step_report(step: u8, status: StepStatus, detail: impl Into<String>, ms: i64)
     }
 }
 
-fn started(step: u8) -> StepReport {
+/// The event of a step that begins.
+pub(super) fn started(step: u8) -> StepReport {
     step_report(step, StepStatus::Started, "", 0)
 }
 
-fn steps_failing_at(failed: u8, detail: &str, ms: i64) -> Vec<StepReport> {
+/// Steps 1-5 when step `failed` failed: those before passed, those after
+/// skipped.
+pub(super) fn steps_failing_at(failed: u8, detail: &str, ms: i64) -> Vec<StepReport> {
     (1..=5)
         .map(|step| match step.cmp(&failed) {
             std::cmp::Ordering::Less => step_report(step, StepStatus::Passed, "", 0),
@@ -912,41 +561,6 @@ fn pass_all(manifest: &Manifest, summary: &RestoreSummary, ms: i64) -> Vec<StepR
             0,
         ),
     ]
-}
-
-fn skip_from(steps: &mut Vec<StepReport>, first: u8, progress: &mut impl Progress) {
-    for step in first..=10 {
-        let skipped = step_report(
-            step,
-            StepStatus::Skipped,
-            "not run: an earlier step failed, the database was not changed",
-            0,
-        );
-        progress.event(&skipped, false);
-        steps.push(skipped);
-    }
-}
-
-/// Measures consecutive steps.
-struct Timer<'a> {
-    clock: &'a dyn Fn() -> Timestamp,
-    since: Timestamp,
-}
-
-impl<'a> Timer<'a> {
-    fn start(clock: &'a dyn Fn() -> Timestamp) -> Self {
-        Self {
-            clock,
-            since: clock(),
-        }
-    }
-
-    fn lap(&mut self) -> i64 {
-        let now = (self.clock)();
-        let ms = now.as_millis() - self.since.as_millis();
-        self.since = now;
-        ms
-    }
 }
 
 #[cfg(test)]

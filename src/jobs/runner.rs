@@ -1,16 +1,11 @@
-//! A backup run from start to finish: take the lock, take the backup, clean
-//! up orphans, prune (after a successful backup only), record the outcome
-//! for `/health` and `/v1/status`, write the run report, give the lock back.
-//!
-//! A run that finds the lock held does nothing and reports
-//! [`RunError::Locked`] (409 over HTTP; logged and skipped by the cron).
-//! Every other failure is recorded in the history and the run report, and
-//! returned, so the caller can alert.
+//! The end of a backup run: once a backup job has listed its backup, clean
+//! up orphans, prune (scheduled backups only), record the outcome for
+//! `/health` and `/v1/status`, and write the run report; a failed run is
+//! recorded too, so `/health` says failing instead of merely stale.
 
-use super::backup::{take_backup, BackupError, BackupRequest, BackupSettings};
-use super::lock::{self, LockError, LockRecord};
+use super::backup::BackupRequest;
 use super::prune;
-use super::store::{EdgeError, ObjectStore, SqlReader};
+use super::store::{EdgeError, ObjectStore};
 use crate::config::RetentionCounts;
 use crate::health::{BackupHistory, RunRecord};
 use crate::layout::{run_report_key, HISTORY_KEY};
@@ -18,14 +13,6 @@ use crate::manifest::{Manifest, Warning};
 use crate::retention::BackupKind;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
-
-/// How a run is observed: the clock for timings, and the memory probe.
-pub struct Probes<'a> {
-    /// The current time.
-    pub clock: &'a dyn Fn() -> Timestamp,
-    /// Bytes of memory in use (the wasm linear memory on workerd).
-    pub memory: &'a dyn Fn() -> u64,
-}
 
 /// One step of a run and how long it took.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,126 +57,43 @@ pub struct RunReport {
     pub warnings: Vec<Warning>,
 }
 
-/// Why a run did not happen or failed.
-#[derive(Debug, thiserror::Error)]
-pub enum RunError {
-    /// Another job holds the lock: nothing was done.
-    #[error("{}", LockError::Held(.0.clone()))]
-    Locked(LockRecord),
-    /// The backup failed; the report and history say so.
-    #[error("{error}")]
-    Failed {
-        /// The failure.
-        error: BackupError,
-        /// The stored report.
-        report: Box<RunReport>,
-    },
-    /// The bucket failed around the backup (lock, history, report).
-    #[error("{0}")]
-    Store(#[from] EdgeError),
-}
-
-/// A finished, successful run.
-#[derive(Debug)]
-pub struct RunOutcome {
-    /// The new backup's manifest.
-    pub manifest: Manifest,
-    /// The stored report.
-    pub report: RunReport,
-}
-
-/// Runs one backup under the lock (honoured for `lock_ttl_ms`); prunes with
-/// `prune` counts at `prune_now` afterwards when given (the cron does,
-/// manual backups do not).
-pub async fn run_backup(
-    db: &impl SqlReader,
+/// What a durable backup job does once its backup is listed: removes
+/// unlisted data objects, prunes with `prune` counts at `prune_now` when
+/// given (the cron's backups), and records the run for `/health` and its
+/// report. Safe to run again (every step is idempotent).
+pub async fn finish_run(
     store: &impl ObjectStore,
-    settings: BackupSettings<'_>,
-    request: &BackupRequest,
+    manifest: &Manifest,
     prune: Option<(RetentionCounts, Timestamp)>,
-    lock_ttl_ms: i64,
-    probes: Probes<'_>,
-) -> Result<RunOutcome, RunError> {
-    let started_at = (probes.clock)();
-    let held = match lock::acquire(store, "backup", &request.id, started_at, lock_ttl_ms).await {
-        Ok(held) => held,
-        Err(LockError::Held(record)) => return Err(RunError::Locked(record)),
-        Err(LockError::Store(error)) => return Err(RunError::Store(error)),
-    };
-    let result = run_locked(db, store, settings, request, prune, &probes, started_at).await;
-    let released = lock::release(store, &held).await;
-    let outcome = result?;
-    released?;
-    Ok(outcome)
-}
-
-async fn run_locked(
-    db: &impl SqlReader,
-    store: &impl ObjectStore,
-    settings: BackupSettings<'_>,
-    request: &BackupRequest,
-    prune: Option<(RetentionCounts, Timestamp)>,
-    probes: &Probes<'_>,
     started_at: Timestamp,
-) -> Result<RunOutcome, RunError> {
-    let mut steps = Vec::new();
-    let mut timed = |name: &str, since: Timestamp| {
-        let now = (probes.clock)();
-        steps.push(StepTiming {
-            name: name.to_owned(),
-            ms: now.as_millis() - since.as_millis(),
-        });
-        now
+    finished_at: Timestamp,
+) -> Result<RunReport, EdgeError> {
+    let orphans_removed = prune::remove_orphans(store).await?;
+    let pruned = match prune {
+        Some((counts, now)) => {
+            let plan = prune::plan(store, counts, now).await?;
+            prune::prune(store, &plan).await?
+        }
+        None => Vec::new(),
     };
-    let mut report = RunReport {
-        id: request.id.clone(),
-        kind: request.kind,
-        outcome: "failed".into(),
+    let report = RunReport {
+        id: manifest.id.clone(),
+        kind: manifest.kind,
+        outcome: "succeeded".into(),
         error: None,
         started_at,
-        finished_at: started_at,
+        finished_at,
         steps: Vec::new(),
-        sql_bytes: 0,
-        stored_bytes: 0,
-        rows: 0,
-        pruned: Vec::new(),
-        orphans_removed: Vec::new(),
+        sql_bytes: manifest.plaintext.bytes,
+        stored_bytes: manifest.ciphertext.bytes,
+        rows: manifest.total_rows(),
+        pruned,
+        orphans_removed,
         memory_bytes: 0,
-        warnings: Vec::new(),
+        warnings: manifest.warnings.clone(),
     };
-    let backup = take_backup(db, store, settings, request, probes.clock).await;
-    let mut since = timed("dump, encrypt and upload", started_at);
-    let manifest = match backup {
-        Ok(manifest) => manifest,
-        Err(error) => {
-            report.error = Some(error.to_string());
-            report.finished_at = since;
-            report.steps = steps;
-            report.memory_bytes = (probes.memory)();
-            record(store, &report).await?;
-            return Err(RunError::Failed {
-                error,
-                report: Box::new(report),
-            });
-        }
-    };
-    report.orphans_removed = prune::remove_orphans(store).await?;
-    since = timed("remove orphans", since);
-    if let Some((counts, now)) = prune {
-        let plan = prune::plan(store, counts, now).await?;
-        report.pruned = prune::prune(store, &plan).await?;
-        since = timed("prune", since);
-    }
-    report.outcome = "succeeded".into();
-    report.finished_at = since;
-    report.steps = steps;
-    report.sql_bytes = manifest.plaintext.bytes;
-    report.stored_bytes = manifest.ciphertext.bytes;
-    report.rows = manifest.total_rows();
-    report.warnings = manifest.warnings.clone();
-    report.memory_bytes = (probes.memory)();
     record(store, &report).await?;
-    Ok(RunOutcome { manifest, report })
+    Ok(report)
 }
 
 /// Records a run that could not even start (no key configured, say), so
@@ -266,8 +170,9 @@ pub async fn load_report(
 mod tests {
     use super::*;
     use crate::format::keys::MasterKey;
+    use crate::jobs::backup::{take_backup, BackupError, BackupSettings};
     use crate::jobs::testing::{block_on, MemoryStore, SqliteReader};
-    use crate::layout::{object_key, LOCK_KEY};
+    use crate::layout::object_key;
 
     const T0: Timestamp = Timestamp::from_millis(1_795_226_400_000);
     const DAY_MS: i64 = 86_400_000;
@@ -291,13 +196,14 @@ mod tests {
         }
     }
 
+    /// A backup and the run's end, as a backup job does them.
     fn run(
         store: &MemoryStore,
         db: &SqliteReader,
         id: &str,
         day: i64,
         prune: bool,
-    ) -> Result<RunOutcome, RunError> {
+    ) -> Result<RunReport, BackupError> {
         let key = MasterKey::from_hex(&"11".repeat(32)).unwrap();
         let settings = BackupSettings {
             environment: "test",
@@ -313,65 +219,45 @@ mod tests {
             monthly: 0,
             yearly: 0,
         };
-        block_on(run_backup(
-            db,
-            store,
-            settings,
-            &request(id, day),
-            prune.then_some((counts, now)),
-            900_000,
-            Probes {
-                clock: &|| now,
-                memory: &|| 42,
-            },
-        ))
+        let request = request(id, day);
+        match block_on(take_backup(db, store, settings, &request, || now)) {
+            Ok(manifest) => Ok(block_on(finish_run(
+                store,
+                &manifest,
+                prune.then_some((counts, now)),
+                now,
+                now,
+            ))
+            .unwrap()),
+            Err(error) => {
+                block_on(record_failed_start(store, &request, &error.to_string(), now)).unwrap();
+                Err(error)
+            }
+        }
     }
 
     #[test]
-    fn a_run_records_history_and_report_and_releases_the_lock() {
+    fn a_finished_run_records_history_and_report() {
         let store = MemoryStore::default();
-        let outcome = run(&store, &db(), "r1", 0, false).unwrap();
-        assert_eq!(outcome.report.outcome, "succeeded");
-        assert_eq!(outcome.report.rows, 2);
-        assert_eq!(outcome.report.memory_bytes, 42);
+        let report = run(&store, &db(), "r1", 0, false).unwrap();
+        assert_eq!(report.outcome, "succeeded");
+        assert_eq!(report.rows, 2);
         let history = block_on(load_history(&store)).unwrap();
         assert_eq!(
             history.last_success.unwrap().backup_id.as_deref(),
             Some("r1")
         );
-        assert_eq!(
-            block_on(load_report(&store, "r1")).unwrap().unwrap(),
-            outcome.report
-        );
-        assert!(store.body(LOCK_KEY).is_none());
+        assert_eq!(block_on(load_report(&store, "r1")).unwrap().unwrap(), report);
     }
 
     #[test]
-    fn a_held_lock_skips_the_run_without_recording_anything() {
-        let store = MemoryStore::default();
-        block_on(lock::acquire(&store, "restore", "someone", T0, 900_000)).unwrap();
-        let error = run(&store, &db(), "r2", 0, false).unwrap_err();
-        assert!(
-            matches!(error, RunError::Locked(ref held) if held.operation == "restore"),
-            "{error}"
-        );
-        assert_eq!(
-            block_on(load_history(&store)).unwrap(),
-            BackupHistory::default()
-        );
-        assert!(store.body(&object_key("r2")).is_none());
-    }
-
-    #[test]
-    fn a_failed_run_is_recorded_as_failing_and_releases_the_lock() {
+    fn a_failed_run_is_recorded_as_failing_and_leaves_the_last_success() {
         let store = MemoryStore::default();
         run(&store, &db(), "ok", 0, false).unwrap();
         let failing = db();
         failing.fail_query_number.set(Some(2));
-        let error = run(&store, &failing, "bad", 1, false).unwrap_err();
-        let RunError::Failed { report, .. } = error else {
-            panic!("{error}")
-        };
+        run(&store, &failing, "bad", 1, false).unwrap_err();
+        let report = block_on(load_report(&store, "bad")).unwrap().unwrap();
         assert_eq!(report.outcome, "failed");
         let history = block_on(load_history(&store)).unwrap();
         assert!(!history.last_run.as_ref().unwrap().succeeded);
@@ -379,7 +265,6 @@ mod tests {
             history.last_success.unwrap().backup_id.as_deref(),
             Some("ok")
         );
-        assert!(store.body(LOCK_KEY).is_none());
         assert!(store.body(&object_key("bad")).is_none());
     }
 

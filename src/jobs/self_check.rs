@@ -12,7 +12,11 @@
 //! incident.
 //!
 //! Invariants: memory is what the reader and validator hold (one statement,
-//! the schema, one entry per table); statements are dropped once checked.
+//! the schema, one entry per table); statements are dropped once checked,
+//! so between two pushes the whole check serializes (for a job's
+//! checkpoint) without any statement in it.
+
+use serde::{Deserialize, Serialize};
 
 use super::restore::compare_summary;
 use crate::manifest::{Manifest, SelfCheckRecord};
@@ -36,10 +40,12 @@ pub enum SelfCheckError {
 }
 
 /// The self-check of one dump in progress; see the module documentation.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct SelfCheck {
     reader: StatementReader,
     validator: Validator,
+    /// Statements read and not yet validated: empty between pushes.
+    #[serde(skip)]
     statements: Vec<Statement>,
 }
 

@@ -3,9 +3,18 @@
 //!
 //! The futures are not `Send`: a Worker isolate is single-threaded, and the
 //! `worker` crate's futures are not `Send` either.
+//!
+//! A multipart upload outlives the invocation that started it: its id and
+//! the parts acknowledged so far ([`UploadedPart`]) go into a job's
+//! checkpoint, and [`ObjectStore::resume_upload`] carries it on in another
+//! invocation. Parts are numbered from 1 in upload order; uploading a part
+//! number again replaces that part (so a slice that is run again after a
+//! crash simply uploads its parts again), and completing the upload takes
+//! exactly the parts listed, with their latest etags.
 
 use crate::dump::Row;
 use crate::restore::plan::PlannedStatement;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// An edge operation that failed; `detail` is for the log, not for clients.
@@ -72,6 +81,37 @@ pub struct ListPage {
     pub cursor: Option<String>,
 }
 
+/// A part of a multipart upload as the bucket acknowledged it: what
+/// completing the upload, or resuming it elsewhere, needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadedPart {
+    /// The part's number, from 1.
+    pub part_number: u16,
+    /// The etag the bucket gave it.
+    pub etag: String,
+}
+
+/// The number of the part that follows `parts`, which must be numbered 1,
+/// 2, 3, ... in order; an error for `operation` otherwise, or past R2's
+/// numbering.
+pub fn next_part_number(operation: &str, parts: &[UploadedPart]) -> Result<u16, EdgeError> {
+    if let Some((index, part)) = parts
+        .iter()
+        .enumerate()
+        .find(|(index, part)| usize::from(part.part_number) != index + 1)
+    {
+        return Err(EdgeError::new(
+            operation,
+            format!(
+                "part {} is listed in position {}; parts must be numbered 1, 2, 3, ... in order",
+                part.part_number,
+                index + 1
+            ),
+        ));
+    }
+    u16::try_from(parts.len() + 1).map_err(|_| EdgeError::new(operation, "too many parts"))
+}
+
 /// The backup bucket.
 #[allow(async_fn_in_trait)]
 pub trait ObjectStore {
@@ -79,6 +119,18 @@ pub trait ObjectStore {
     type Upload: PartUpload;
     /// Starts a multipart upload to `key`.
     async fn start_upload(&self, key: &str) -> Result<Self::Upload, EdgeError>;
+    /// Carries on the multipart upload `upload_id` to `key`, started in
+    /// another invocation, whose parts so far are `parts` (numbered 1, 2,
+    /// ... in order): the next part uploaded is number `parts.len() + 1`,
+    /// replacing any part of that number uploaded since. An upload that was
+    /// completed or aborted cannot be carried on (the bucket may say so only
+    /// at the next call on it).
+    async fn resume_upload(
+        &self,
+        key: &str,
+        upload_id: &str,
+        parts: Vec<UploadedPart>,
+    ) -> Result<Self::Upload, EdgeError>;
     /// Writes `key` unconditionally.
     async fn put(
         &self,
@@ -107,12 +159,18 @@ pub trait ObjectStore {
     async fn list(&self, prefix: &str, cursor: Option<&str>) -> Result<ListPage, EdgeError>;
 }
 
-/// A multipart upload: equal-size parts, then complete or abort.
+/// A multipart upload: equal-size parts (the last may be smaller), then
+/// complete or abort.
 #[allow(async_fn_in_trait)]
 pub trait PartUpload {
+    /// The upload's id, to resume it in another invocation.
+    fn upload_id(&self) -> &str;
+    /// The parts uploaded so far (by this handle or before it was resumed),
+    /// in order.
+    fn parts(&self) -> &[UploadedPart];
     /// Uploads the next part.
     async fn upload_part(&mut self, bytes: Vec<u8>) -> Result<(), EdgeError>;
-    /// Completes the upload; the object appears whole.
+    /// Completes the upload with [`PartUpload::parts`]; the object appears whole.
     async fn complete(self) -> Result<(), EdgeError>;
     /// Aborts the upload; nothing appears.
     async fn abort(self) -> Result<(), EdgeError>;

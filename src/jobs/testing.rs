@@ -1,9 +1,18 @@
 //! Test doubles for the job edges: an in-memory bucket with R2's conditional
 //! and multipart semantics, a SQLite-backed reader, and an executor for the
 //! (never actually suspending) futures.
+//!
+//! Multipart uploads live in the bucket, as in R2, so a handle can be
+//! dropped and the upload resumed by id: a part number uploaded again
+//! replaces the part and gets a new etag; completing takes exactly the parts
+//! listed, whose etags must be the latest, whose non-final parts must be
+//! equal and whose last part must be no larger; a completed or aborted
+//! upload is gone. R2's 5 MiB minimum part size is left to the job (tests
+//! use small parts).
 
 use super::store::{
-    EdgeError, ListPage, ListedObject, ObjectStore, PartUpload, SqlReader, SqlWriter, StoredObject,
+    next_part_number, EdgeError, ListPage, ListedObject, ObjectStore, PartUpload, SqlReader,
+    SqlWriter, StoredObject, UploadedPart,
 };
 use crate::dump::Row;
 use crate::restore::plan::{Param, PlannedStatement};
@@ -32,17 +41,25 @@ struct Entry {
     metadata: HashMap<String, String>,
 }
 
+/// A multipart upload the bucket holds: its key and parts by number, each
+/// with its etag.
+#[derive(Debug, Clone)]
+struct OpenUpload {
+    key: String,
+    parts: BTreeMap<u16, (String, Vec<u8>)>,
+}
+
 /// An in-memory bucket. `fail_put_matching` makes puts and part uploads
 /// to keys containing that text fail, to test failure paths.
 #[derive(Debug, Default, Clone)]
 pub struct MemoryStore {
     objects: Rc<RefCell<BTreeMap<String, Entry>>>,
     next_etag: Rc<Cell<u64>>,
-    /// Keys of uploads started and not yet completed or aborted.
-    pub open_uploads: Rc<RefCell<Vec<String>>>,
+    /// Uploads started and not yet completed or aborted, by id.
+    uploads: Rc<RefCell<BTreeMap<String, OpenUpload>>>,
     /// Fail every write whose key contains this text.
     pub fail_put_matching: Rc<RefCell<Option<String>>>,
-    /// Fail the Nth part upload (1-based) of any upload.
+    /// Fail every upload of the part with this number (1-based).
     pub fail_part_number: Rc<Cell<Option<usize>>>,
     /// Page size of listings.
     pub list_page_size: usize,
@@ -52,6 +69,28 @@ impl MemoryStore {
     /// Keys present, in order.
     pub fn keys(&self) -> Vec<String> {
         self.objects.borrow().keys().cloned().collect()
+    }
+
+    /// Keys of the uploads started and not yet completed or aborted.
+    pub fn open_uploads(&self) -> Vec<String> {
+        self.uploads
+            .borrow()
+            .values()
+            .map(|upload| upload.key.clone())
+            .collect()
+    }
+
+    /// A copy that shares nothing with this store: the bucket as it is now,
+    /// to try several futures from one moment.
+    pub fn snapshot(&self) -> MemoryStore {
+        MemoryStore {
+            objects: Rc::new(RefCell::new(self.objects.borrow().clone())),
+            next_etag: Rc::new(Cell::new(self.next_etag.get())),
+            uploads: Rc::new(RefCell::new(self.uploads.borrow().clone())),
+            fail_put_matching: Rc::new(RefCell::new(self.fail_put_matching.borrow().clone())),
+            fail_part_number: Rc::new(Cell::new(self.fail_part_number.get())),
+            list_page_size: self.list_page_size,
+        }
     }
 
     /// An object's bytes.
@@ -77,9 +116,14 @@ impl MemoryStore {
         }
     }
 
-    fn insert(&self, key: &str, body: Vec<u8>, metadata: HashMap<String, String>) {
+    fn etag(&self) -> u64 {
         let etag = self.next_etag.get() + 1;
         self.next_etag.set(etag);
+        etag
+    }
+
+    fn insert(&self, key: &str, body: Vec<u8>, metadata: HashMap<String, String>) {
+        let etag = self.etag();
         self.objects.borrow_mut().insert(
             key.to_owned(),
             Entry {
@@ -104,49 +148,98 @@ impl MemoryStore {
 pub struct MemoryUpload {
     store: MemoryStore,
     key: String,
-    parts: Vec<Vec<u8>>,
+    id: String,
+    parts: Vec<UploadedPart>,
+}
+
+impl MemoryUpload {
+    fn no_such_upload(&self, operation: &str) -> EdgeError {
+        EdgeError::new(
+            format!("{operation} {}", self.key),
+            format!("no such upload {}: it was completed or aborted", self.id),
+        )
+    }
 }
 
 impl PartUpload for MemoryUpload {
+    fn upload_id(&self) -> &str {
+        &self.id
+    }
+
+    fn parts(&self) -> &[UploadedPart] {
+        &self.parts
+    }
+
     async fn upload_part(&mut self, bytes: Vec<u8>) -> Result<(), EdgeError> {
-        if self.store.fail_part_number.get() == Some(self.parts.len() + 1) {
+        let number = next_part_number("upload part", &self.parts)?;
+        if self.store.fail_part_number.get() == Some(usize::from(number)) {
             return Err(EdgeError::new(
-                format!("upload part {}", self.parts.len() + 1),
+                format!("upload part {number}"),
                 "injected failure",
             ));
         }
-        if let Some(first) = self.parts.first() {
-            if self.parts.len() > 1 && bytes.len() > first.len() {
-                return Err(EdgeError::new("upload part", "parts must not grow"));
-            }
-        }
-        self.parts.push(bytes);
+        let etag = format!("part-{}", self.store.etag());
+        let mut uploads = self.store.uploads.borrow_mut();
+        let Some(upload) = uploads.get_mut(&self.id) else {
+            return Err(self.no_such_upload("upload part"));
+        };
+        upload.parts.insert(number, (etag.clone(), bytes));
+        self.parts.push(UploadedPart {
+            part_number: number,
+            etag,
+        });
         Ok(())
     }
 
     async fn complete(self) -> Result<(), EdgeError> {
-        let sizes: Vec<usize> = self.parts.iter().map(Vec::len).collect();
-        if let Some((_, non_final)) = sizes.split_last() {
-            if non_final.windows(2).any(|w| w[0] != w[1]) {
-                return Err(EdgeError::new("complete", "non-final parts differ in size"));
+        let body = {
+            let uploads = self.store.uploads.borrow();
+            let Some(upload) = uploads.get(&self.id) else {
+                return Err(self.no_such_upload("complete"));
+            };
+            let mut listed = Vec::with_capacity(self.parts.len());
+            for part in &self.parts {
+                match upload.parts.get(&part.part_number) {
+                    Some((etag, bytes)) if *etag == part.etag => listed.push(bytes.as_slice()),
+                    _ => {
+                        return Err(EdgeError::new(
+                            "complete",
+                            format!(
+                                "part {} with etag {} was not uploaded",
+                                part.part_number, part.etag
+                            ),
+                        ))
+                    }
+                }
             }
-        }
-        self.store
-            .open_uploads
-            .borrow_mut()
-            .retain(|key| key != &self.key);
+            let sizes: Vec<usize> = listed.iter().map(|part| part.len()).collect();
+            match sizes.split_last() {
+                None => return Err(EdgeError::new("complete", "no parts")),
+                Some((last, non_final)) => {
+                    if non_final.windows(2).any(|w| w[0] != w[1]) {
+                        return Err(EdgeError::new("complete", "non-final parts differ in size"));
+                    }
+                    if non_final.first().is_some_and(|first| last > first) {
+                        return Err(EdgeError::new(
+                            "complete",
+                            "the last part is larger than the others",
+                        ));
+                    }
+                }
+            }
+            listed.concat()
+        };
         self.store.check_write(&self.key)?;
-        self.store
-            .insert(&self.key, self.parts.concat(), HashMap::new());
+        self.store.uploads.borrow_mut().remove(&self.id);
+        self.store.insert(&self.key, body, HashMap::new());
         Ok(())
     }
 
     async fn abort(self) -> Result<(), EdgeError> {
-        self.store
-            .open_uploads
-            .borrow_mut()
-            .retain(|key| key != &self.key);
-        Ok(())
+        match self.store.uploads.borrow_mut().remove(&self.id) {
+            Some(_) => Ok(()),
+            None => Err(self.no_such_upload("abort")),
+        }
     }
 }
 
@@ -154,11 +247,45 @@ impl ObjectStore for MemoryStore {
     type Upload = MemoryUpload;
 
     async fn start_upload(&self, key: &str) -> Result<MemoryUpload, EdgeError> {
-        self.open_uploads.borrow_mut().push(key.to_owned());
+        let id = format!("upload-{}", self.etag());
+        self.uploads.borrow_mut().insert(
+            id.clone(),
+            OpenUpload {
+                key: key.to_owned(),
+                parts: BTreeMap::new(),
+            },
+        );
         Ok(MemoryUpload {
             store: self.clone(),
             key: key.to_owned(),
+            id,
             parts: Vec::new(),
+        })
+    }
+
+    async fn resume_upload(
+        &self,
+        key: &str,
+        upload_id: &str,
+        parts: Vec<UploadedPart>,
+    ) -> Result<MemoryUpload, EdgeError> {
+        next_part_number("resume upload", &parts)?;
+        let open = self
+            .uploads
+            .borrow()
+            .get(upload_id)
+            .is_some_and(|upload| upload.key == key);
+        if !open {
+            return Err(EdgeError::new(
+                format!("resume upload {key}"),
+                format!("no such upload {upload_id}: it was completed or aborted"),
+            ));
+        }
+        Ok(MemoryUpload {
+            store: self.clone(),
+            key: key.to_owned(),
+            id: upload_id.to_owned(),
+            parts,
         })
     }
 

@@ -70,6 +70,8 @@
 
 use std::ops::Range;
 
+use serde::{Deserialize, Serialize};
+
 use super::lex::{dequote, Lexer, Token, TokenKind};
 use super::validate::{StatementKind, Validated};
 use crate::dump::{DEFAULT_STATEMENT_TARGET_BYTES, MAX_STATEMENT_BYTES};
@@ -96,12 +98,12 @@ pub const IGNORE_CHECK_CONSTRAINTS_SQL: &str = "PRAGMA ignore_check_constraints 
 pub const BATCH_PRELUDE: [&str; 2] = [DEFER_FOREIGN_KEYS_SQL, IGNORE_CHECK_CONSTRAINTS_SQL];
 
 /// A value bound to a `?N` parameter of a [`PlannedStatement`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Param {
     /// A TEXT value, from a string literal.
     Text(String),
     /// A BLOB value, from an `X'..'` literal.
-    Blob(Vec<u8>),
+    Blob(#[serde(with = "crate::serde_base64")] Vec<u8>),
 }
 
 impl Param {
@@ -116,7 +118,7 @@ impl Param {
 
 /// One statement for D1: SQL shorter than [`MAX_STATEMENT_BYTES`] and the
 /// values of its `?1`, `?2`, ... parameters, in order.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlannedStatement {
     /// The SQL, without a terminating `;`.
     pub sql: String,
@@ -144,14 +146,15 @@ impl PlannedStatement {
 }
 
 /// One D1 `batch()`: one transaction.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlannedBatch {
     /// [`BATCH_PRELUDE`], then the dump's statements in order.
     pub statements: Vec<PlannedStatement>,
 }
 
 /// Groups validated statements into batches; see the module documentation.
-#[derive(Debug, Default)]
+/// It serializes whole, so a job can save it between invocations.
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Planner {
     open: Vec<PlannedStatement>,
     open_bytes: usize,

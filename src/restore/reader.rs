@@ -34,6 +34,8 @@
 
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
+
 /// The largest statement the reader accepts, in bytes of input from its
 /// first character to its `;`. Our dumps stay under 100,000 bytes per
 /// statement; other tools write a row as one statement, and D1 allows rows
@@ -54,7 +56,7 @@ pub struct Statement {
 }
 
 /// A construct that can be left open at the end of the input.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Construct {
     /// A string literal `'..'`.
     StringLiteral,
@@ -81,7 +83,7 @@ impl fmt::Display for Construct {
 }
 
 /// Why the input cannot be read as SQL statements.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 pub enum ReadError {
     /// A byte sequence that is not UTF-8 (or a character cut off by the end
     /// of the input). SQL dumps are UTF-8 text.
@@ -123,7 +125,7 @@ pub enum ReadError {
 }
 
 /// Where the lexer is, within or between tokens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 enum Lex {
     /// Between tokens (or, with no statement open, between statements).
     Code,
@@ -146,7 +148,7 @@ enum Lex {
 
 /// How far the statement has come towards completion: the states of
 /// `sqlite3_complete()`. `Start` means no statement is open.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 enum Phase {
     Start,
     Normal,
@@ -194,14 +196,16 @@ impl Phase {
 /// The longest keyword [`Tok`] is interested in: TEMPORARY.
 const KEYWORD_MAX: usize = 9;
 
-/// A streaming reader of statements; see the module documentation.
-#[derive(Debug)]
+/// A streaming reader of statements; see the module documentation. It
+/// serializes whole, so a job can save it between invocations.
+#[derive(Debug, Serialize, Deserialize)]
 pub struct StatementReader {
     lex: Lex,
     phase: Phase,
     /// Whether a statement is open (its first character has been read).
     open: bool,
     /// The open statement's bytes, from its first character.
+    #[serde(with = "crate::serde_base64")]
     buffer: Vec<u8>,
     /// Line of the open statement's first character.
     statement_line: u64,
@@ -218,6 +222,7 @@ pub struct StatementReader {
     word: [u8; KEYWORD_MAX],
     word_len: usize,
     /// Bytes of a UTF-8 character cut off at the end of the last piece.
+    #[serde(with = "crate::serde_base64")]
     carry: Vec<u8>,
     error: Option<ReadError>,
 }

@@ -59,12 +59,12 @@ use std::collections::HashMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use super::lex::{is_number, Lexer, Token, TokenKind};
 use super::plan::{fit_insert, FitError, InsertShape, PlannedStatement};
 use super::reader::Statement;
 use crate::dump::{TableKind, TableSummary, MAX_STATEMENT_BYTES};
+use crate::format::Sha256State;
 
 mod create;
 mod update;
@@ -400,7 +400,7 @@ pub struct RestoreSummary {
 }
 
 /// A table the dump creates.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 struct TableEntry {
     name: String,
     kind: TableKind,
@@ -415,7 +415,7 @@ struct TableEntry {
 }
 
 /// Where an FTS5 table's documents are (`Own` for ordinary tables).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 enum Fts5Content {
     /// Stored in the table itself (and every ordinary table).
     Own,
@@ -425,8 +425,9 @@ enum Fts5Content {
     Contentless,
 }
 
-/// The validator; see the module documentation.
-#[derive(Debug)]
+/// The validator; see the module documentation. It serializes whole, so a
+/// job can save it between invocations.
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Validator {
     tables: Vec<TableEntry>,
     /// Lowercase table name to index in `tables`.
@@ -435,7 +436,7 @@ pub struct Validator {
     views: Vec<String>,
     triggers: Vec<String>,
     /// Hash of the CREATE TABLE statements so far.
-    table_hash: Sha256,
+    table_hash: Sha256State,
     /// CREATE INDEX/VIEW/TRIGGER texts, hashed after the tables'.
     object_sql: Vec<String>,
     statements: u64,
@@ -465,7 +466,7 @@ impl Validator {
             indexes: Vec::new(),
             views: Vec::new(),
             triggers: Vec::new(),
-            table_hash: Sha256::new(),
+            table_hash: Sha256State::new(),
             object_sql: Vec::new(),
             statements: 0,
             largest: 0,
@@ -493,6 +494,11 @@ impl Validator {
             line,
             statements,
         })
+    }
+
+    /// Rows inserted by the statements checked so far (for progress).
+    pub fn rows(&self) -> u64 {
+        self.tables.iter().map(|table| table.rows).sum()
     }
 
     /// The summary of every statement checked.
@@ -536,7 +542,7 @@ impl Validator {
             indexes: self.indexes,
             views: self.views,
             triggers: self.triggers,
-            schema_sha256: hash.finalize().iter().map(|b| format!("{b:02x}")).collect(),
+            schema_sha256: hash.finish().to_string(),
             statements: self.statements,
             largest_statement_bytes: self.largest,
             uncounted_tables,

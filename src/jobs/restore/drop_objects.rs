@@ -1,16 +1,23 @@
 //! Step 7: dropping the user objects of the database before the import,
-//! in an order D1 accepts with foreign keys on.
+//! in an order D1 accepts with foreign keys on, and (re)creating the
+//! restore's progress table, all in one batch: one transaction, so a
+//! failure of step 7 changes nothing.
 
 use super::quote_ident;
 use crate::internal_names::is_internal_name;
-use crate::jobs::store::{EdgeError, SqlReader, SqlWriter};
+use crate::jobs::restore_job::progress_table;
+use crate::jobs::store::{EdgeError, SqlReader};
 use crate::restore::plan::PlannedStatement;
 
-/// Step 7: drops every user table, view and trigger (indexes go with their
-/// tables; FTS5 shadow tables with their virtual table), in one transaction.
+/// Step 7's one batch: drops every user table, view and trigger (indexes
+/// go with their tables; FTS5 shadow tables with their virtual table) and
+/// any progress table left by an earlier run, then creates the progress
+/// table empty. Reads the schema to know what to drop; sends nothing.
 /// Tables go children first: with foreign keys on, dropping a child whose
 /// parent is already gone fails on D1 ("no such table").
-pub(super) async fn drop_user_objects<D: SqlReader + SqlWriter>(db: &D) -> Result<(), EdgeError> {
+pub(in crate::jobs) async fn drop_statements(
+    db: &impl SqlReader,
+) -> Result<Vec<PlannedStatement>, EdgeError> {
     let schema = db
         .query("SELECT type, name, sql FROM sqlite_schema ORDER BY rowid")
         .await?;
@@ -67,15 +74,14 @@ pub(super) async fn drop_user_objects<D: SqlReader + SqlWriter>(db: &D) -> Resul
     for name in children_first(user_objects("table"), &edges) {
         drops.push(format!("DROP TABLE IF EXISTS {}", quote_ident(&name)));
     }
-    if drops.is_empty() {
-        return Ok(());
-    }
     // DROP TABLE also removes the table's row from sqlite_sequence.
-    let mut batch = vec![PlannedStatement::plain(
-        "PRAGMA defer_foreign_keys = on".into(),
-    )];
+    let mut batch = vec![
+        PlannedStatement::plain("PRAGMA defer_foreign_keys = on".into()),
+        progress_table::drop(),
+    ];
     batch.extend(drops.into_iter().map(PlannedStatement::plain));
-    db.batch(&batch).await
+    batch.push(progress_table::create());
+    Ok(batch)
 }
 
 /// Orders `tables` so that each comes before every table it references

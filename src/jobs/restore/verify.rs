@@ -87,7 +87,7 @@ pub(crate) fn compare_summary(manifest: &Manifest, summary: &RestoreSummary) -> 
 
 /// Step 9: the live database against the manifest (`imported` is what the
 /// import's statements created, for the tables whose rows cannot be compared).
-pub(super) async fn verify(
+pub(in crate::jobs) async fn verify(
     db: &impl SqlReader,
     manifest: &Manifest,
     imported: &RestoreSummary,

@@ -3,8 +3,6 @@
 //! summary and the UPDATE rules need; refuses CREATEs of internal
 //! tables, TEMP objects and other schemas.
 
-use sha2::Digest;
-
 use super::update::KeyShape;
 use super::{
     describe, is_internal, main_schema_only, malformed, qualified_name, reject, split_top_level,

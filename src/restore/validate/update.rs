@@ -8,10 +8,11 @@ use super::{
     Reject, RejectReason, TableEntry, Tokens, Validator,
 };
 use crate::restore::lex::{Lexer, Token, TokenKind};
+use serde::{Deserialize, Serialize};
 
 /// How a statement addresses one row of a table: what the WHERE of an
 /// UPDATE completing a row must name.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) enum KeyShape {
     /// By rowid: any of `names` (lowercase: the INTEGER PRIMARY KEY column,
     /// and `rowid`, `_rowid_`, `oid` unless a column takes that name).
@@ -36,7 +37,7 @@ fn literal_sig(tokens: &[Token]) -> LiteralSig {
 
 /// The key of the row a one-row INSERT just wrote: which column names
 /// address it and with which literal.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) enum RowKey {
     /// Any one of `names` equal to `value`.
     Rowid {
@@ -83,7 +84,7 @@ impl RowKey {
 }
 
 /// The statement before the current one, for the UPDATE rules.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) enum Previous {
     /// A one-row INSERT into, or an UPDATE of, the table (lowercase name),
     /// and that row's key.
