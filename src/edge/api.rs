@@ -1,16 +1,23 @@
 //! The backup routes of the API: thin handlers over the jobs.
 
-use super::backup_run::{self, RunFailure, RunSpec, WORKER_VERSION};
+use super::backup_run::WORKER_VERSION;
 use super::http::built;
+use super::jobs_client;
+use super::jobs_object::{BackupParams, NewJobBody};
 use super::shared::{backup_store, edge_failed, find_manifest, query_pairs};
 use super::{env, log, respond};
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::health::HealthReport;
-use crate::jobs::{lock, prune, runner};
+use crate::jobs::engine::record::{JobKind, Origin};
+use crate::jobs::{prune, runner};
+use crate::layout::new_backup_id;
+use crate::platform::InvocationCounter;
 use crate::retention::{BackupKind, RetentionPolicy};
+use crate::time::Timestamp;
 use serde::Deserialize;
 use serde_json::json;
+use std::rc::Rc;
 use worker::{Env, Request, Response};
 
 const DEFAULT_PAGE: usize = 50;
@@ -27,11 +34,12 @@ struct CreateBackupBody {
     note: Option<String>,
 }
 
-/// `POST /v1/backups`: 201 with the manifest.
+/// `POST /v1/backups`: `202` with the backup job, which the jobs' object
+/// runs slice by slice; `409` naming the job or run that blocks it.
 pub async fn create_backup(
     req: &mut Request,
     env: &Env,
-    config: &Config,
+    counter: &Rc<InvocationCounter>,
 ) -> Result<Response, ApiError> {
     let text = req
         .text()
@@ -55,22 +63,38 @@ pub async fn create_backup(
             "note is longer than {MAX_NOTE_CHARS} characters"
         )));
     }
-    let spec = RunSpec {
+    let now = env::now();
+    let params = BackupParams {
         kind: BackupKind::Manual,
         pinned: body.pin,
         note: body.note,
-        created_at: env::now(),
+        created_at: now,
         prune: false,
     };
-    match backup_run::run(env, config, spec).await {
-        Ok(outcome) => built(respond::json(201, &outcome.manifest)),
-        Err(RunFailure::Locked(message)) => Err(ApiError::Conflict(message)),
-        Err(RunFailure::Failed(error)) => Err(error),
-    }
+    let job = NewJobBody {
+        id: new_job_id(now)?,
+        kind: JobKind::Backup,
+        origin: Origin::Manual,
+        params: serde_json::to_value(params)
+            .map_err(|e| ApiError::internal(format!("encoding a job: {e}")))?,
+    };
+    jobs_client::submit(env, counter, &job).await
+}
+
+/// A new job's id: a backup id (sortable by time), which a backup job's
+/// backup also takes.
+pub fn new_job_id(now: Timestamp) -> Result<String, ApiError> {
+    let mut random = [0u8; 3];
+    getrandom::getrandom(&mut random).map_err(|_| ApiError::internal("drawing random bytes"))?;
+    Ok(new_backup_id(now, random))
 }
 
 /// `GET /v1/backups?limit=&cursor=`: newest first; `next_cursor` continues.
-pub async fn list_backups(req: &Request, env: &Env) -> Result<Response, ApiError> {
+pub async fn list_backups(
+    req: &Request,
+    env: &Env,
+    counter: &Rc<InvocationCounter>,
+) -> Result<Response, ApiError> {
     let mut limit = DEFAULT_PAGE;
     let mut cursor = None;
     for (name, value) in query_pairs(req)? {
@@ -86,7 +110,7 @@ pub async fn list_backups(req: &Request, env: &Env) -> Result<Response, ApiError
             _ => {}
         }
     }
-    let store = backup_store(env)?;
+    let store = backup_store(env, counter)?;
     let all = prune::list_backups(&store).await.map_err(edge_failed)?;
     let after_cursor: Vec<_> = all
         .into_iter()
@@ -110,8 +134,12 @@ pub async fn list_backups(req: &Request, env: &Env) -> Result<Response, ApiError
 }
 
 /// `GET /v1/backups/{id}`: the manifest.
-pub async fn get_backup(env: &Env, id: &str) -> Result<Response, ApiError> {
-    let manifest = find_manifest(&backup_store(env)?, id).await?;
+pub async fn get_backup(
+    env: &Env,
+    counter: &Rc<InvocationCounter>,
+    id: &str,
+) -> Result<Response, ApiError> {
+    let manifest = find_manifest(&backup_store(env, counter)?, id).await?;
     built(respond::json(200, &manifest))
 }
 
@@ -119,13 +147,13 @@ pub async fn get_backup(env: &Env, id: &str) -> Result<Response, ApiError> {
 pub async fn delete_backup(
     req: &Request,
     env: &Env,
-    config: &Config,
+    counter: &Rc<InvocationCounter>,
     id: &str,
 ) -> Result<Response, ApiError> {
     let force = query_pairs(req)?
         .iter()
         .any(|(name, value)| name == "force" && value == "true");
-    let store = backup_store(env)?;
+    let store = backup_store(env, counter)?;
     let manifest = find_manifest(&store, id).await?;
     let id = manifest.id.as_str();
     if manifest.pinned && !force {
@@ -133,17 +161,9 @@ pub async fn delete_backup(
             "backup {id} is pinned; delete it with ?force=true if you are sure"
         )));
     }
-    let lock_ttl_ms = i64::from(config.lock_ttl_seconds) * 1_000;
-    let held = lock::acquire(&store, "delete", id, env::now(), lock_ttl_ms)
-        .await
-        .map_err(|error| match error {
-            lock::LockError::Held(_) => ApiError::Conflict(error.to_string()),
-            lock::LockError::Store(error) => edge_failed(error),
-        })?;
-    let deleted = prune::delete_backup(&store, id).await;
-    let released = lock::release(&store, &held).await;
-    deleted.map_err(edge_failed)?;
-    released.map_err(edge_failed)?;
+    // Never under a running restore, backup or import.
+    jobs_client::ensure_idle(env, counter).await?;
+    prune::delete_backup(&store, id).await.map_err(edge_failed)?;
     log::event(
         "info",
         "backup_deleted",
@@ -153,19 +173,32 @@ pub async fn delete_backup(
 }
 
 /// `GET /v1/retention`: what pruning would keep and remove now, and why.
-pub async fn retention(env: &Env, config: &Config) -> Result<Response, ApiError> {
-    let plan = prune::plan(&backup_store(env)?, config.retention, env::now())
+pub async fn retention(
+    env: &Env,
+    counter: &Rc<InvocationCounter>,
+    config: &Config,
+) -> Result<Response, ApiError> {
+    let plan = prune::plan(&backup_store(env, counter)?, config.retention, env::now())
         .await
         .map_err(edge_failed)?;
     built(respond::json(200, &plan))
 }
 
 /// `GET /v1/status`: last runs, configuration summary (no secrets), key ids.
-pub async fn status(env: &Env, config: &Config) -> Result<Response, ApiError> {
-    let store = backup_store(env)?;
+pub async fn status(
+    env: &Env,
+    counter: &Rc<InvocationCounter>,
+    config: &Config,
+) -> Result<Response, ApiError> {
+    let store = backup_store(env, counter)?;
     let history = runner::load_history(&store).await.map_err(edge_failed)?;
     let backups = prune::list_backups(&store).await.map_err(edge_failed)?;
-    let held = lock::current(&store).await.map_err(edge_failed)?;
+    let mut jobs =
+        jobs_client::forward(env, counter, worker::Method::Get, "/v1/jobs?limit=10", None).await?;
+    let jobs: serde_json::Value = jobs
+        .json()
+        .await
+        .map_err(|e| ApiError::internal(format!("reading the jobs object's answer: {e}")))?;
     let now = env::now();
     let keys = config.keyring.as_ref().map(|keyring| {
         let ids: Vec<String> = keyring.ids().iter().map(ToString::to_string).collect();
@@ -178,7 +211,10 @@ pub async fn status(env: &Env, config: &Config) -> Result<Response, ApiError> {
         "now": now,
         "health": HealthReport::assess(&history, config.stale_after_hours, now),
         "history": history,
-        "lock": held,
+        "jobs": {
+            "running": jobs["jobs"].as_array().map(|all| all.iter().filter(|j| j["state"] == "running" || j["state"] == "queued").cloned().collect::<Vec<_>>()),
+            "recent": jobs["jobs"],
+        },
         "backups": {
             "count": backups.len(),
             "pinned": backups.iter().filter(|b| b.pinned).count(),

@@ -2,27 +2,32 @@
 
 use crate::dump::Row;
 use crate::jobs::store::{EdgeError, SqlReader, SqlWriter};
+use crate::platform::InvocationCounter;
 use crate::restore::plan::{Param, PlannedStatement};
 use serde_json::Value;
+use std::rc::Rc;
 use worker::js_sys::Uint8Array;
 use worker::wasm_bindgen::JsValue;
 use worker::D1Database;
 
-/// Reads and writes the database behind the `DB` binding.
+/// Reads and writes the database behind the `DB` binding; every call is
+/// counted against the invocation's limits ([`crate::platform`]).
 pub struct D1Reader {
     db: D1Database,
+    counter: Rc<InvocationCounter>,
 }
 
 impl D1Reader {
-    /// A reader over `db`.
-    pub fn new(db: D1Database) -> Self {
-        Self { db }
+    /// A reader over `db`, counting into `counter`.
+    pub fn new(db: D1Database, counter: Rc<InvocationCounter>) -> Self {
+        Self { db, counter }
     }
 }
 
 impl SqlReader for D1Reader {
     async fn query(&self, sql: &str) -> Result<Vec<Row>, EdgeError> {
         let fail = |detail: String| EdgeError::new("D1 query", detail);
+        self.counter.d1_call(1).map_err(|e| fail(e.to_string()))?;
         let rows: Vec<Vec<Value>> = self
             .db
             .prepare(sql)
@@ -51,6 +56,9 @@ impl SqlReader for D1Reader {
 impl SqlWriter for D1Reader {
     async fn batch(&self, statements: &[PlannedStatement]) -> Result<(), EdgeError> {
         let fail = |detail: String| EdgeError::new("D1 batch", detail);
+        self.counter
+            .d1_call(statements.len() as u64)
+            .map_err(|e| fail(e.to_string()))?;
         let prepared = statements
             .iter()
             .map(|statement| {

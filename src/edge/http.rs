@@ -2,15 +2,17 @@
 //! authorize, dispatch, and turn every [`ApiError`] into the contract's JSON.
 
 use super::r2::R2Store;
-use super::{api, env, log, respond, restore_api, test_routes};
+use super::{api, env, jobs_client, log, respond, restore_api, test_routes};
 use crate::auth;
 use crate::config::{Config, ConfigError, DEFAULT_STALE_AFTER_HOURS};
 use crate::error::ApiError;
 use crate::health::HealthReport;
 use crate::jobs::runner::load_history;
+use crate::platform::InvocationCounter;
 use crate::route::Route;
 use serde_json::json;
-use worker::{Env, Request, Response};
+use std::rc::Rc;
+use worker::{Env, Method, Request, Response};
 
 /// Answers one HTTP request.
 pub async fn handle(mut req: Request, env: Env) -> worker::Result<Response> {
@@ -57,34 +59,55 @@ async fn dispatch(
     }
     let authorization = req.headers().get("Authorization").ok().flatten();
     auth::authorize(route.access(), authorization.as_deref(), &config.tokens)?;
+    let counter = Rc::new(InvocationCounter::new(config.platform_limits));
+    let counter = &counter;
     match route {
-        Route::Health => health(env, &config).await,
-        Route::ListBackups => api::list_backups(req, env).await,
-        Route::CreateBackup => api::create_backup(req, env, &config).await,
-        Route::GetBackup(id) => api::get_backup(env, &id).await,
-        Route::DeleteBackup(id) => api::delete_backup(req, env, &config, &id).await,
-        Route::ImportBackup => restore_api::import(req, env, &config).await,
-        Route::ValidateBackup(id) => restore_api::validate(env, &config, &id).await,
-        Route::RestoreBackup(id) => restore_api::restore(req, env, &config, &id).await,
-        Route::GetRestore(id) => restore_api::report(env, &id).await,
-        Route::Retention => api::retention(env, &config).await,
-        Route::Status => api::status(env, &config).await,
+        Route::Health => health(env, counter, &config).await,
+        Route::ListBackups => api::list_backups(req, env, counter).await,
+        Route::CreateBackup => api::create_backup(req, env, counter).await,
+        Route::GetBackup(id) => api::get_backup(env, counter, &id).await,
+        Route::DeleteBackup(id) => api::delete_backup(req, env, counter, &id).await,
+        Route::ImportBackup => restore_api::import(req, env, counter, &config).await,
+        Route::ValidateBackup(id) => restore_api::validate(env, counter, &id).await,
+        Route::RestoreBackup(id) => restore_api::restore(req, env, counter, &config, &id).await,
+        Route::GetRestore(id) => restore_api::report(env, counter, &id).await,
+        Route::ListJobs | Route::GetJob(_) | Route::JobEvents(_) | Route::CancelJob(_) => {
+            let method = if matches!(route, Route::CancelJob(_)) {
+                Method::Post
+            } else {
+                Method::Get
+            };
+            let query = req
+                .url()
+                .ok()
+                .and_then(|url| url.query().map(|q| format!("?{q}")))
+                .unwrap_or_default();
+            jobs_client::forward(env, counter, method, &format!("{path}{query}"), None).await
+        }
+        Route::Retention => api::retention(env, counter, &config).await,
+        Route::Status => api::status(env, counter, &config).await,
         Route::TestEncrypt => test_routes::encrypt(req, &config).await,
         Route::TestDecrypt => test_routes::decrypt(req, &config).await,
         Route::TestBench => test_routes::bench(req, &config),
     }
 }
 
-async fn health(env: &Env, config: &Config) -> Result<Response, ApiError> {
+async fn health(
+    env: &Env,
+    counter: &Rc<InvocationCounter>,
+    config: &Config,
+) -> Result<Response, ApiError> {
     let history = match env::backups_bucket(env) {
-        Ok(bucket) => load_history(&R2Store::new(bucket)).await.map_err(|error| {
-            log::event(
-                "error",
-                "history_read_failed",
-                json!({ "detail": error.to_string() }),
-            );
-            ApiError::internal("reading the run history")
-        }),
+        Ok(bucket) => load_history(&R2Store::new(bucket, counter.clone()))
+            .await
+            .map_err(|error| {
+                log::event(
+                    "error",
+                    "history_read_failed",
+                    json!({ "detail": error.to_string() }),
+                );
+                ApiError::internal("reading the run history")
+            }),
         Err(error) => Err(error),
     };
     let report = match history {

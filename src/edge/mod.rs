@@ -9,6 +9,8 @@ mod backup_run;
 mod d1;
 mod env;
 pub mod http;
+mod jobs_client;
+pub mod jobs_object;
 pub mod log;
 mod memory;
 mod r2;

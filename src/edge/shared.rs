@@ -10,15 +10,17 @@ use crate::format::BackupId;
 use crate::jobs::prune;
 use crate::jobs::store::EdgeError;
 use crate::manifest::Manifest;
+use crate::platform::InvocationCounter;
 use serde_json::json;
+use std::rc::Rc;
 use worker::{Env, Request};
 
 /// What to do when no encryption key is configured.
 pub const MISSING_KEY: &str = "BACKUP_ENCRYPTION_KEY is not set: set it with 'wrangler secret put BACKUP_ENCRYPTION_KEY' (64 hex characters, from 'd1-vault keygen')";
 
-/// The backup bucket.
-pub fn backup_store(env: &Env) -> Result<R2Store, ApiError> {
-    env::backups_bucket(env).map(R2Store::new)
+/// The backup bucket, its calls counted into `counter`.
+pub fn backup_store(env: &Env, counter: &Rc<InvocationCounter>) -> Result<R2Store, ApiError> {
+    env::backups_bucket(env).map(|bucket| R2Store::new(bucket, counter.clone()))
 }
 
 /// The configured keys, or 503 saying how to set them.

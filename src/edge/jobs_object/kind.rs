@@ -1,0 +1,94 @@
+//! What every kind of job needs at the start of a slice: the
+//! configuration, the bucket and the keys, with the invocation's counter;
+//! and the shapes of a slice's result.
+
+use crate::config::Config;
+use crate::edge::env;
+use crate::edge::r2::R2Store;
+use crate::edge::shared::MISSING_KEY;
+use crate::format::keys::Keyring;
+use crate::jobs::engine::record::{JobProgress, JobState, NewEvent};
+use crate::jobs::engine::{SliceOutcome, SliceResult};
+use crate::platform::InvocationCounter;
+use std::rc::Rc;
+use worker::Env;
+
+/// The edges and settings of one slice.
+pub struct Context {
+    /// The configuration.
+    pub config: Config,
+    /// The backup bucket, counted.
+    pub store: R2Store,
+}
+
+impl Context {
+    /// Loads the configuration and binds the bucket; a failure ends the job.
+    pub fn load(env: &Env, counter: &Rc<InvocationCounter>) -> Result<Self, String> {
+        let config = env::load_config(env).map_err(|e| format!("invalid configuration: {e}"))?;
+        let bucket = env::backups_bucket(env).map_err(|e| e.to_string())?;
+        Ok(Self {
+            config,
+            store: R2Store::new(bucket, counter.clone()),
+        })
+    }
+
+    /// The keyring, or why there is none.
+    pub fn keyring(&self) -> Result<&Keyring, String> {
+        self.config.keyring.as_ref().ok_or_else(|| MISSING_KEY.to_owned())
+    }
+}
+
+/// A slice that ends the job as failed with `error`.
+pub fn failed(error: impl Into<String>, progress: JobProgress) -> SliceResult {
+    finished(JobState::Failed, Some(error.into()), None, progress, Vec::new())
+}
+
+/// A slice that ends the job in `state`.
+pub fn finished(
+    state: JobState,
+    error: Option<String>,
+    report: Option<serde_json::Value>,
+    progress: JobProgress,
+    events: Vec<NewEvent>,
+) -> SliceResult {
+    SliceResult {
+        outcome: SliceOutcome::Finished {
+            state,
+            error,
+            report,
+        },
+        step: Some("done".into()),
+        progress,
+        events,
+    }
+}
+
+/// A slice that failed in a way worth retrying from the last checkpoint.
+pub fn retry(error: impl Into<String>, progress: JobProgress, events: Vec<NewEvent>) -> SliceResult {
+    SliceResult {
+        outcome: SliceOutcome::Retry {
+            error: error.into(),
+        },
+        step: None,
+        progress,
+        events,
+    }
+}
+
+/// A slice after which work remains, from `checkpoint`.
+pub fn go_on(
+    checkpoint: Result<Vec<u8>, serde_json::Error>,
+    step: &str,
+    progress: JobProgress,
+    events: Vec<NewEvent>,
+) -> SliceResult {
+    match checkpoint {
+        Ok(checkpoint) => SliceResult {
+            outcome: SliceOutcome::Continue { checkpoint },
+            step: Some(step.to_owned()),
+            progress,
+            events,
+        },
+        Err(error) => retry(format!("encoding the checkpoint: {error}"), progress, events),
+    }
+}
