@@ -34,8 +34,8 @@ pub enum ApiError {
         /// The methods the route accepts, comma-separated.
         allowed: &'static str,
     },
-    /// A conflict with the current state (409): a lock is held, the
-    /// confirmation does not match, the environment differs.
+    /// A conflict with the current state (409): the confirmation does not
+    /// match, the environment differs, the backup is pinned or exists.
     #[error("{0}")]
     Conflict(String),
     /// Another exclusive job is unfinished (409, code `job_running`); the

@@ -22,9 +22,19 @@ pub enum Route {
     DeleteBackup(String),
     /// `POST /v1/backups/import`: an object made by `d1-vault encrypt`.
     ImportBackup,
+    /// `POST /v1/imports`: start uploading an object in parts.
+    StartImport,
+    /// `PUT /v1/imports/{id}/parts/{n}?upload_id=`: one part of an upload;
+    /// the part number as given.
+    ImportPart(String, String),
+    /// `POST /v1/imports/{id}/complete?upload_id=`: the upload is whole;
+    /// check it in an import job.
+    CompleteImport(String),
+    /// `DELETE /v1/imports/{id}?upload_id=`: abort an upload.
+    AbortImport(String),
     /// `POST /v1/backups/{id}/validate`: steps 1-5, nothing written.
     ValidateBackup(String),
-    /// `POST /v1/backups/{id}/restore`: the ten steps, streamed as NDJSON.
+    /// `POST /v1/backups/{id}/restore`: the ten steps, as a job.
     RestoreBackup(String),
     /// `GET /v1/restores/{id}`: a restore's report.
     GetRestore(String),
@@ -71,6 +81,17 @@ impl Route {
             }
             (["v1", "backups", id, "restore"], _) if !id.is_empty() => {
                 (Route::RestoreBackup((*id).to_owned()), "POST")
+            }
+            (["v1", "imports"], _) => (Route::StartImport, "POST"),
+            (["v1", "imports", id], _) if !id.is_empty() => {
+                (Route::AbortImport((*id).to_owned()), "DELETE")
+            }
+            (["v1", "imports", id, "parts", part], _) if !id.is_empty() => (
+                Route::ImportPart((*id).to_owned(), (*part).to_owned()),
+                "PUT",
+            ),
+            (["v1", "imports", id, "complete"], _) if !id.is_empty() => {
+                (Route::CompleteImport((*id).to_owned()), "POST")
             }
             (["v1", "restores", id], _) if !id.is_empty() => {
                 (Route::GetRestore((*id).to_owned()), "GET")
@@ -137,7 +158,11 @@ impl Route {
             | Route::DeleteBackup(_)
             | Route::RestoreBackup(_)
             | Route::CancelJob(_)
-            | Route::ImportBackup => Access::Admin,
+            | Route::ImportBackup
+            | Route::StartImport
+            | Route::ImportPart(..)
+            | Route::CompleteImport(_)
+            | Route::AbortImport(_) => Access::Admin,
             Route::TestEncrypt | Route::TestDecrypt | Route::TestBench => Access::Admin,
         }
     }
@@ -164,6 +189,64 @@ mod tests {
         assert_eq!(Route::GetJob("j1".into()).access(), Access::Read);
         assert!(Route::resolve("GET", "/v1/jobs/j1/cancel").is_err());
         assert!(Route::resolve("POST", "/v1/jobs").is_err());
+    }
+
+    #[test]
+    fn resolves_the_import_in_parts_routes_for_the_admin_only() {
+        let routes = [
+            ("POST", "/v1/imports", Route::StartImport),
+            (
+                "PUT",
+                "/v1/imports/imp-1/parts/3",
+                Route::ImportPart("imp-1".into(), "3".into()),
+            ),
+            (
+                "POST",
+                "/v1/imports/imp-1/complete/",
+                Route::CompleteImport("imp-1".into()),
+            ),
+            (
+                "DELETE",
+                "/v1/imports/imp-1",
+                Route::AbortImport("imp-1".into()),
+            ),
+        ];
+        for (method, path, route) in routes {
+            let resolved = Route::resolve(method, path).unwrap();
+            assert_eq!(resolved, route, "{method} {path}");
+            assert_eq!(resolved.access(), Access::Admin, "{method} {path}");
+            assert!(!resolved.is_test_only());
+        }
+        // The part number is checked by the handler (400), not here.
+        assert_eq!(
+            Route::resolve("PUT", "/v1/imports/imp-1/parts/x"),
+            Ok(Route::ImportPart("imp-1".into(), "x".into()))
+        );
+        for (method, path, allowed) in [
+            ("GET", "/v1/imports", "POST"),
+            ("POST", "/v1/imports/imp-1/parts/1", "PUT"),
+            ("GET", "/v1/imports/imp-1", "DELETE"),
+            ("PUT", "/v1/imports/imp-1/complete", "POST"),
+        ] {
+            let error = Route::resolve(method, path).unwrap_err();
+            assert_eq!(error.status(), 405, "{method} {path}");
+            assert!(
+                error.to_string().ends_with(&format!("allowed: {allowed}")),
+                "{error}"
+            );
+        }
+        for path in [
+            "/v1/imports//parts/1",
+            "/v1/imports/imp-1/parts",
+            "/v1/imports/imp-1/parts/1/x",
+            "/v1/imports/imp-1/abort",
+        ] {
+            assert_eq!(
+                Route::resolve("PUT", path).unwrap_err().status(),
+                404,
+                "{path}"
+            );
+        }
     }
 
     #[test]

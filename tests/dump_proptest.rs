@@ -209,7 +209,7 @@ fn create(path: &std::path::Path, table: &Table) {
         let row = row.index(rows.len());
         let mut column = column.index(names.len());
         if table.without_rowid && column == 0 {
-            column = (names.len() > 1).then_some(1).unwrap_or(usize::MAX);
+            column = if names.len() > 1 { 1 } else { usize::MAX };
         }
         if column != usize::MAX {
             for (c, value) in rows[row].1.iter_mut().enumerate() {

@@ -9,9 +9,9 @@
 //! between units, after at least one.
 
 use super::backup::write_manifest;
+use super::engine::record::JobProgress;
 use super::restore::{Streamed, STEP_NAMES};
 use super::restore_job::{ObjectReadError, Pass, PassError, PASS_RANGE_BYTES};
-use super::engine::record::JobProgress;
 use super::slice::{Meter, Metered, SliceEnd};
 use super::store::{EdgeError, ObjectStore};
 use crate::format::keys::Keyring;
@@ -72,7 +72,13 @@ impl ImportJob {
     /// A job over the uploaded object of `request.id`; nothing runs until
     /// [`ImportJob::run_slice`].
     pub fn new(request: ImportRequest) -> Self {
-        let pass = Pass::new(&object_key(&request.id), &request.id, None, false, PASS_RANGE_BYTES);
+        let pass = Pass::new(
+            &object_key(&request.id),
+            &request.id,
+            None,
+            false,
+            PASS_RANGE_BYTES,
+        );
         Self {
             request,
             pass,

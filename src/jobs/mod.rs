@@ -7,6 +7,7 @@ pub mod backup;
 pub mod backup_job;
 pub mod engine;
 pub mod import_job;
+pub mod import_upload;
 pub mod prune;
 pub mod restore;
 pub mod restore_job;

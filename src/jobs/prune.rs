@@ -77,13 +77,19 @@ pub async fn plan(
     Ok(RetentionPolicy::new(counts).apply(&backups, now))
 }
 
-/// Deletes every backup the plan removes; returns their ids.
+/// Backups one run deletes at most (two R2 calls each), so that a policy
+/// made much stricter, or a bucket that grew for months, stays within one
+/// invocation's subrequests; the next runs delete the rest.
+pub const MAX_PRUNED_PER_RUN: usize = 200;
+
+/// Deletes the backups the plan removes, at most [`MAX_PRUNED_PER_RUN`];
+/// returns their ids.
 pub async fn prune(
     store: &impl ObjectStore,
     plan: &RetentionPlan,
 ) -> Result<Vec<String>, EdgeError> {
     let mut removed = Vec::new();
-    for id in plan.remove_ids() {
+    for id in plan.remove_ids().into_iter().take(MAX_PRUNED_PER_RUN) {
         delete_backup(store, id).await?;
         removed.push(id.to_owned());
     }
@@ -92,8 +98,8 @@ pub async fn prune(
 
 /// Deletes data objects that have no manifest: leftovers of runs that died
 /// between completing the upload and writing the manifest, or of an
-/// interrupted delete. Call only while holding the lock, so that no run is
-/// between those two steps.
+/// interrupted delete. Call only from the jobs' object, which runs one
+/// job at a time, so that no backup is between those two steps.
 pub async fn remove_orphans(store: &impl ObjectStore) -> Result<Vec<String>, EdgeError> {
     let listed: HashSet<String> = list_all(store, MANIFEST_PREFIX)
         .await?
@@ -174,6 +180,42 @@ mod tests {
                 "data of {id} left behind"
             );
         }
+    }
+
+    #[test]
+    fn thousands_of_backups_are_listed_planned_and_pruned_within_one_invocations_calls() {
+        use crate::jobs::slice::{Meter, Metered};
+        let store = MemoryStore::default();
+        for i in 0..3_000 {
+            backup(&store, &format!("b{i:05}"), i / 4, false);
+        }
+        let clock = || T0;
+        let meter = Meter::unlimited(&clock);
+        let metered = Metered::new(&store, &meter);
+        assert_eq!(block_on(list_backups(&metered)).unwrap().len(), 3_000);
+        assert_eq!(meter.usage().subrequests, 3, "pages of 1,000");
+        let counts = RetentionCounts {
+            daily: 2,
+            weekly: 0,
+            monthly: 0,
+            yearly: 0,
+        };
+        let plan = block_on(plan(&metered, counts, T0)).unwrap();
+        let removed = block_on(prune(&metered, &plan)).unwrap();
+        assert_eq!(
+            removed.len(),
+            MAX_PRUNED_PER_RUN,
+            "the rest waits for the next runs"
+        );
+        let calls = meter.usage().subrequests;
+        assert!(
+            calls < 1_000,
+            "{calls} R2 calls: within the Free plan's subrequests"
+        );
+        assert_eq!(
+            block_on(list_backups(&store)).unwrap().len(),
+            3_000 - MAX_PRUNED_PER_RUN
+        );
     }
 
     #[test]

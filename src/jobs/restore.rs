@@ -42,7 +42,7 @@ use serde::{Deserialize, Serialize};
 mod drop_objects;
 mod verify;
 
-pub(super) use drop_objects::drop_statements;
+pub(super) use drop_objects::{drop_statements, next_drop_batch};
 pub(crate) use verify::compare_summary;
 pub(super) use verify::verify;
 /// Names the tests of this module take from it through `use super::*`.
@@ -354,8 +354,8 @@ fn refuse_foreign_key_violations(manifest: &Manifest) -> Result<(), String> {
     ))
 }
 
-/// All ten steps, run as a [`RestoreJob`] to its end. The caller holds the
-/// lock. An edge failure the job would retry in another slice ends the
+/// All ten steps, run as a [`RestoreJob`] to its end in one go (the CLI's
+/// offline paths and the tests; the worker runs the job in slices). An edge failure the job would retry in another slice ends the
 /// step it happened in instead (as the job engine's give-up does).
 pub async fn restore<D: SqlReader + SqlWriter>(
     db: &D,

@@ -40,10 +40,11 @@ use super::backup::{BackupError, BackupRequest, BackupSettings};
 use super::backup_job::BackupJob;
 use super::engine::record::{JobProgress, JobState, NewEvent};
 use super::restore::{step_report, Check, RestoreOutcome, RestoreReport, StepReport, StepStatus};
-use super::slice::{Meter, Metered, SliceEnd};
+use super::slice::{Meter, Metered, SliceEnd, BATCH_OVERHEAD};
 use super::store::{EdgeError, ObjectStore, SqlReader, SqlWriter};
 use crate::format::keys::Keyring;
 use crate::manifest::Manifest;
+use crate::restore::plan::MAX_STATEMENTS_PER_BATCH;
 use crate::time::Timestamp;
 
 mod journal;
@@ -214,8 +215,13 @@ impl RestoreJob {
             if let Stage::Done { report, .. } = &self.stage {
                 return Ok(SliceEnd::Done(report.as_ref().clone()));
             }
-            let drops = matches!(&self.stage, Stage::Replace(replace) if replace.step() == 7);
-            if units > 0 && (meter.exhausted() || drops) {
+            // Each batch of step 7 and the verification start a slice of
+            // their own, with the whole budget; any unit waits for a slice
+            // with room for the largest batch.
+            let fresh =
+                matches!(&self.stage, Stage::Replace(replace) if matches!(replace.step(), 7 | 9));
+            let largest = meter.batch_statements(MAX_STATEMENTS_PER_BATCH) as u64 + BATCH_OVERHEAD;
+            if units > 0 && (meter.no_room_for(largest) || fresh) {
                 return Ok(SliceEnd::Continue);
             }
             units += 1;

@@ -57,6 +57,18 @@ pub struct RunReport {
     pub warnings: Vec<Warning>,
 }
 
+/// When a run started and ended, and the peak memory it saw.
+#[derive(Debug, Clone, Copy)]
+pub struct RunTimes {
+    /// When its first slice began.
+    pub started_at: Timestamp,
+    /// Now.
+    pub finished_at: Timestamp,
+    /// Memory in use at the end (the wasm linear memory on workerd, which
+    /// only grows).
+    pub memory_bytes: u64,
+}
+
 /// What a durable backup job does once its backup is listed: removes
 /// unlisted data objects, prunes with `prune` counts at `prune_now` when
 /// given (the cron's backups), and records the run for `/health` and its
@@ -65,8 +77,7 @@ pub async fn finish_run(
     store: &impl ObjectStore,
     manifest: &Manifest,
     prune: Option<(RetentionCounts, Timestamp)>,
-    started_at: Timestamp,
-    finished_at: Timestamp,
+    times: RunTimes,
 ) -> Result<RunReport, EdgeError> {
     let orphans_removed = prune::remove_orphans(store).await?;
     let pruned = match prune {
@@ -81,15 +92,15 @@ pub async fn finish_run(
         kind: manifest.kind,
         outcome: "succeeded".into(),
         error: None,
-        started_at,
-        finished_at,
+        started_at: times.started_at,
+        finished_at: times.finished_at,
         steps: Vec::new(),
         sql_bytes: manifest.plaintext.bytes,
         stored_bytes: manifest.ciphertext.bytes,
         rows: manifest.total_rows(),
         pruned,
         orphans_removed,
-        memory_bytes: 0,
+        memory_bytes: times.memory_bytes,
         warnings: manifest.warnings.clone(),
     };
     record(store, &report).await?;
@@ -225,12 +236,21 @@ mod tests {
                 store,
                 &manifest,
                 prune.then_some((counts, now)),
-                now,
-                now,
+                RunTimes {
+                    started_at: now,
+                    finished_at: now,
+                    memory_bytes: 42,
+                },
             ))
             .unwrap()),
             Err(error) => {
-                block_on(record_failed_start(store, &request, &error.to_string(), now)).unwrap();
+                block_on(record_failed_start(
+                    store,
+                    &request,
+                    &error.to_string(),
+                    now,
+                ))
+                .unwrap();
                 Err(error)
             }
         }
@@ -242,12 +262,16 @@ mod tests {
         let report = run(&store, &db(), "r1", 0, false).unwrap();
         assert_eq!(report.outcome, "succeeded");
         assert_eq!(report.rows, 2);
+        assert_eq!(report.memory_bytes, 42);
         let history = block_on(load_history(&store)).unwrap();
         assert_eq!(
             history.last_success.unwrap().backup_id.as_deref(),
             Some("r1")
         );
-        assert_eq!(block_on(load_report(&store, "r1")).unwrap().unwrap(), report);
+        assert_eq!(
+            block_on(load_report(&store, "r1")).unwrap().unwrap(),
+            report
+        );
     }
 
     #[test]

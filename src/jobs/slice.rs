@@ -32,6 +32,10 @@ pub enum SliceEnd<T> {
     Done(T),
 }
 
+/// Statements a unit may add to a batch of the planned size (the batch's
+/// prelude, its progress record) plus the reads around it.
+pub const BATCH_OVERHEAD: u64 = 6;
+
 /// What one slice may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Budget {
@@ -112,6 +116,30 @@ impl<'a> Meter<'a> {
         let mut used = self.used.get();
         used.bytes = used.bytes.saturating_add(bytes);
         self.used.set(used);
+    }
+
+    /// The slice's budget.
+    pub fn budget(&self) -> Budget {
+        self.budget
+    }
+
+    /// The most statements one D1 batch of a job may carry under this
+    /// budget, with room for the few statements a unit adds around it (a
+    /// batch's prelude and progress record, a read): at most `cap`, at
+    /// least one.
+    pub fn batch_statements(&self, cap: usize) -> usize {
+        let room = self.budget.d1_queries.saturating_sub(BATCH_OVERHEAD);
+        usize::try_from(room)
+            .unwrap_or(usize::MAX)
+            .clamp(1, cap.max(1))
+    }
+
+    /// Whether the slice should end before a unit that may run `queries`
+    /// D1 statements: it would go over the budget's D1 queries, or the
+    /// budget is exhausted anyway.
+    pub fn no_room_for(&self, queries: u64) -> bool {
+        self.exhausted()
+            || self.used.get().d1_queries.saturating_add(queries) > self.budget.d1_queries
     }
 
     /// What the slice has used.

@@ -154,7 +154,7 @@ pub struct PlannedBatch {
 
 /// Groups validated statements into batches; see the module documentation.
 /// It serializes whole, so a job can save it between invocations.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Planner {
     open: Vec<PlannedStatement>,
     open_bytes: usize,
@@ -163,12 +163,41 @@ pub struct Planner {
     holding: bool,
     /// What waits for the end of the dump, in dump order.
     held: Vec<PlannedStatement>,
+    /// Statements per batch at most, besides the prelude: at most
+    /// [`MAX_STATEMENTS_PER_BATCH`]; a job lowers it to fit its slice
+    /// budget (every statement of a batch counts as a D1 query).
+    #[serde(default = "default_max_statements")]
+    max_statements: usize,
+}
+
+fn default_max_statements() -> usize {
+    MAX_STATEMENTS_PER_BATCH
+}
+
+impl Default for Planner {
+    fn default() -> Self {
+        Self {
+            open: Vec::new(),
+            open_bytes: 0,
+            holding: false,
+            held: Vec::new(),
+            max_statements: MAX_STATEMENTS_PER_BATCH,
+        }
+    }
 }
 
 impl Planner {
     /// A planner with no statements yet.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Caps the statements of the batches cut from now on at `max` (at
+    /// most [`MAX_STATEMENTS_PER_BATCH`], at least one), besides the prelude.
+    /// The statements of one row (an INSERT and the UPDATEs that complete
+    /// it) still stay in one batch.
+    pub fn set_max_statements(&mut self, max: usize) {
+        self.max_statements = max.clamp(1, MAX_STATEMENTS_PER_BATCH);
     }
 
     /// Adds the statements of one validated statement, in dump order, and
@@ -196,7 +225,7 @@ impl Planner {
         let continues_row = validated.kind == StatementKind::UpdateRow;
         for statement in validated.statements {
             let bytes = statement.bytes();
-            let full = self.open.len() + 1 > MAX_STATEMENTS_PER_BATCH
+            let full = self.open.len() + 1 > self.max_statements
                 || self.open_bytes + bytes > MAX_BATCH_BYTES;
             if full && !continues_row && !self.open.is_empty() {
                 out.extend(self.take_batch());

@@ -70,6 +70,18 @@ pub fn run_query(conn: &Connection, sql: &str) -> Vec<Row> {
     out
 }
 
+/// The most bytes the quoted table and column names of one table's INSERT
+/// take (every `"` doubled, plus the quotes and commas).
+fn max_insert_names(conn: &Connection) -> usize {
+    conn.query_row(
+        "SELECT coalesce(max(n), 0) FROM (SELECT 2 * length(s.name) + sum(2 * length(c.name) + 3) + 16 AS n \
+         FROM sqlite_schema AS s, pragma_table_xinfo(s.name) AS c WHERE s.type = 'table' GROUP BY s.name)",
+        [],
+        |r| r.get::<_, i64>(0),
+    )
+    .expect("name length") as usize
+}
+
 /// The most columns of any table in the database.
 fn max_columns(conn: &Connection) -> usize {
     conn.query_row(
@@ -83,7 +95,8 @@ fn max_columns(conn: &Connection) -> usize {
 
 /// Dumps the database at `path` with `options`, checking after every step
 /// that the writer holds no more than a page plus one row: the page target,
-/// one more tuple and an open INSERT (each under the statement target), and
+/// one more tuple and an open INSERT (each under the statement target, but
+/// for the INSERT's quoted table and column names, which may be long), and
 /// an oversized row's literals (each under twice the statement target).
 pub fn dump_db(path: &Path, options: DumpOptions) -> DumpRun {
     let conn = open_d1_like(path);
@@ -92,7 +105,10 @@ pub fn dump_db(path: &Path, options: DumpOptions) -> DumpRun {
     let mut queries = Vec::new();
     let mut max_buffered = 0;
     let target = options.statement_target_bytes;
-    let bound = options.page_target_bytes + 2 * target + max_columns(&conn) * (2 * target + 3);
+    let bound = options.page_target_bytes
+        + 2 * target
+        + max_columns(&conn) * (2 * target + 3)
+        + max_insert_names(&conn);
     let summary = loop {
         let step = dump
             .step(&mut sql)

@@ -1,7 +1,11 @@
 //! Step 7: dropping the user objects of the database before the import,
 //! in an order D1 accepts with foreign keys on, and (re)creating the
-//! restore's progress table, all in one batch: one transaction, so a
-//! failure of step 7 changes nothing.
+//! restore's progress table first. All in one batch (one transaction, so a
+//! failure changes nothing) when it fits the slice's D1 query budget, as
+//! it does for a few hundred objects by default; a schema larger than
+//! that is dropped in several batches, the first of which creates the
+//! progress table, so a failure after it is seen as a changed database
+//! and rolled back.
 
 use super::quote_ident;
 use crate::internal_names::is_internal_name;
@@ -9,10 +13,10 @@ use crate::jobs::restore_job::progress_table;
 use crate::jobs::store::{EdgeError, SqlReader};
 use crate::restore::plan::PlannedStatement;
 
-/// Step 7's one batch: drops every user table, view and trigger (indexes
-/// go with their tables; FTS5 shadow tables with their virtual table) and
-/// any progress table left by an earlier run, then creates the progress
-/// table empty. Reads the schema to know what to drop; sends nothing.
+/// Step 7's statements: drops any progress table left by an earlier run
+/// and creates it empty, then drops every user table, view and trigger
+/// (indexes go with their tables; FTS5 shadow tables with their virtual
+/// table). Reads the schema to know what to drop; sends nothing.
 /// Tables go children first: with foreign keys on, dropping a child whose
 /// parent is already gone fails on D1 ("no such table").
 pub(in crate::jobs) async fn drop_statements(
@@ -76,12 +80,32 @@ pub(in crate::jobs) async fn drop_statements(
     }
     // DROP TABLE also removes the table's row from sqlite_sequence.
     let mut batch = vec![
-        PlannedStatement::plain("PRAGMA defer_foreign_keys = on".into()),
+        PlannedStatement::plain(DEFER_FOREIGN_KEYS.into()),
         progress_table::drop(),
+        progress_table::create(),
     ];
     batch.extend(drops.into_iter().map(PlannedStatement::plain));
-    batch.push(progress_table::create());
     Ok(batch)
+}
+
+const DEFER_FOREIGN_KEYS: &str = "PRAGMA defer_foreign_keys = on";
+
+/// Splits step 7's statements (as [`drop_statements`] makes them, starting
+/// with the pragma) into the batch to send now, at most `limit` statements,
+/// and what remains, which starts with the pragma again (a D1 pragma lasts
+/// one transaction), or is empty.
+pub(in crate::jobs) fn next_drop_batch(
+    mut statements: Vec<PlannedStatement>,
+    limit: usize,
+) -> (Vec<PlannedStatement>, Vec<PlannedStatement>) {
+    let limit = limit.max(2);
+    if statements.len() <= limit {
+        return (statements, Vec::new());
+    }
+    let rest = statements.split_off(limit);
+    let mut remaining = vec![PlannedStatement::plain(DEFER_FOREIGN_KEYS.into())];
+    remaining.extend(rest);
+    (statements, remaining)
 }
 
 /// Orders `tables` so that each comes before every table it references

@@ -111,6 +111,15 @@ impl Pass {
         }
     }
 
+    /// Caps the statements of the import's batches planned from now on
+    /// (see [`Planner::set_max_statements`]); nothing for a pass that only
+    /// validates.
+    pub fn set_batch_limit(&mut self, max: usize) {
+        if let Some(planner) = &mut self.planner {
+            planner.set_max_statements(max);
+        }
+    }
+
     /// Object bytes read so far.
     pub fn bytes_read(&self) -> u64 {
         self.offset

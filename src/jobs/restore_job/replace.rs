@@ -22,7 +22,8 @@ use serde::{Deserialize, Serialize};
 
 use super::super::engine::record::JobProgress;
 use super::super::restore::{
-    compare_digests, drop_statements, first_line, summary_warnings, verify, Check, StepStatus,
+    compare_digests, drop_statements, first_line, next_drop_batch, summary_warnings, verify, Check,
+    StepStatus,
 };
 use super::super::slice::Meter;
 use super::super::store::{ObjectStore, SqlReader, SqlWriter};
@@ -31,6 +32,7 @@ use super::pass::{Pass, PassError};
 use super::{progress_table, RestoreJobError};
 use crate::format::keys::Keyring;
 use crate::manifest::Manifest;
+use crate::restore::plan::{PlannedStatement, MAX_STATEMENTS_PER_BATCH};
 use crate::restore::validate::RestoreSummary;
 use crate::time::Timestamp;
 
@@ -48,7 +50,11 @@ pub(super) struct Replace {
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "step", rename_all = "snake_case")]
 enum Phase {
-    Drop,
+    /// Step 7; `pending`: its statements not sent yet, once read.
+    Drop {
+        #[serde(default)]
+        pending: Option<Vec<PlannedStatement>>,
+    },
     Import(Box<Import>),
     Verify {
         summary: Box<RestoreSummary>,
@@ -119,14 +125,14 @@ impl Replace {
             rollback,
             manifest: Box::new(manifest),
             range_bytes,
-            phase: Phase::Drop,
+            phase: Phase::Drop { pending: None },
         }
     }
 
     /// The step under way: 7, 8 or 9.
     pub fn step(&self) -> u8 {
         match self.phase {
-            Phase::Drop => 7,
+            Phase::Drop { .. } => 7,
             Phase::Import(_) => 8,
             Phase::Verify { .. } => 9,
         }
@@ -138,7 +144,7 @@ impl Replace {
         let total_bytes = self.manifest.ciphertext.bytes;
         let total_rows = self.manifest.total_rows();
         let (bytes_done, rows_done) = match &self.phase {
-            Phase::Drop => (0, 0),
+            Phase::Drop { .. } => (0, 0),
             Phase::Import(import) => (import.pass.bytes_read(), import.pass.rows()),
             Phase::Verify { .. } => (total_bytes, total_rows),
         };
@@ -174,14 +180,23 @@ impl Replace {
         let rollback = self.rollback;
         let now = || unit.meter.now();
         match &mut self.phase {
-            Phase::Drop => {
-                let statements = drop_statements(unit.db)
-                    .await
-                    .map_err(RestoreJobError::Database)?;
-                if let Err(error) = unit.db.batch(&statements).await {
+            Phase::Drop { pending } => {
+                let statements = match pending.take() {
+                    Some(statements) => statements,
+                    None => drop_statements(unit.db)
+                        .await
+                        .map_err(RestoreJobError::Database)?,
+                };
+                let limit = unit.meter.batch_statements(usize::MAX);
+                let (batch, rest) = next_drop_batch(statements, limit);
+                if let Err(error) = unit.db.batch(&batch).await {
                     return Ok(Some(Replaced::NotDropped {
                         detail: error.to_string(),
                     }));
+                }
+                if !rest.is_empty() {
+                    *pending = Some(rest);
+                    return Ok(None);
                 }
                 *unit.committed = Some(0);
                 unit.journal.end(
@@ -212,6 +227,9 @@ impl Replace {
                     journal.end(8, StepStatus::Failed, detail, rollback, unit.meter.now());
                     Some(Replaced::Failed { checks: Vec::new() })
                 };
+                import
+                    .pass
+                    .set_batch_limit(unit.meter.batch_statements(MAX_STATEMENTS_PER_BATCH));
                 if import.pass.has_ready() {
                     return match send_next(import, unit.db, unit.committed).await? {
                         Ok(()) => Ok(None),

@@ -494,3 +494,89 @@ fn a_batch_of_the_test_database_is_one_transaction() {
     assert!(block_on(db.batch(&batch)).is_err());
     assert_eq!(dump(&db), before, "a failed batch changes nothing");
 }
+
+/// Runs `job` to its end with `budget` per slice (a JSON round trip
+/// between slices); returns its report and the most D1 queries one slice
+/// made.
+fn run_within(
+    mut job: RestoreJob,
+    db: &SqliteReader,
+    store: &MemoryStore,
+    budget: Budget,
+) -> (RestoreReport, u64) {
+    let mut most = 0;
+    loop {
+        job = round_trip(&job);
+        let key = key();
+        let meter = Meter::new(budget, &clock);
+        let end = block_on(job.run_slice(db, store, &keyring(), settings(&key), &meter)).unwrap();
+        most = most.max(meter.usage().d1_queries);
+        if let SliceEnd::Done(report) = end {
+            return (report, most);
+        }
+    }
+}
+
+/// The Free plan's slice budget: production fails an invocation's 51st
+/// D1 query (each statement of a batch counts).
+const FREE: Budget = Budget {
+    d1_queries: 40,
+    subrequests: 500,
+    bytes: u64::MAX,
+    wall_ms: u64::MAX,
+};
+
+#[test]
+fn under_a_free_plan_budget_no_slice_makes_more_than_fifty_d1_queries() {
+    let (db, store, manifest) = restorable();
+    let original = dump(&database());
+    let (report, most) = run_within(
+        RestoreJob::tuned(params(&manifest, true), RANGE),
+        &db,
+        &store,
+        FREE,
+    );
+    assert_eq!(report.outcome, RestoreOutcome::Succeeded, "{report:#?}");
+    assert!(most <= 50, "a slice made {most} D1 queries");
+    assert_eq!(dump(&db), original);
+}
+
+#[test]
+fn a_schema_too_large_for_one_batch_is_dropped_in_several_and_verified_in_few_queries() {
+    let db = SqliteReader::new(rusqlite::Connection::open_in_memory().unwrap());
+    let tables: String = (0..300)
+        .map(|i| format!("CREATE TABLE t{i}(id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t{i} VALUES ({i}, 'x');"))
+        .collect();
+    db.connection.execute_batch(&tables).unwrap();
+    let store = MemoryStore::default();
+    let manifest = back_up(&db, &store);
+    let original = dump(&db);
+    db.connection
+        .execute_batch("DROP TABLE t7; CREATE TABLE later(x); DELETE FROM t9;")
+        .unwrap();
+    let (report, most) = run_within(
+        RestoreJob::tuned(params(&manifest, true), RANGE),
+        &db,
+        &store,
+        FREE,
+    );
+    assert_eq!(report.outcome, RestoreOutcome::Succeeded, "{report:#?}");
+    assert!(most <= 50, "a slice made {most} D1 queries");
+    assert_eq!(dump(&db), original);
+    assert_eq!(progress_rows(&db), None, "the progress table is dropped");
+}
+
+#[test]
+fn drop_batches_hold_at_most_the_limit_and_each_starts_with_the_pragma() {
+    let statements: Vec<PlannedStatement> =
+        std::iter::once("PRAGMA defer_foreign_keys = on".to_string())
+            .chain((0..10).map(|i| format!("DROP TABLE IF EXISTS t{i}")))
+            .map(PlannedStatement::plain)
+            .collect();
+    let (first, rest) = crate::jobs::restore::next_drop_batch(statements.clone(), 4);
+    assert_eq!(first, statements[..4].to_vec());
+    assert_eq!(rest[0].sql, "PRAGMA defer_foreign_keys = on");
+    assert_eq!(rest.len(), 1 + 7);
+    let (all, none) = crate::jobs::restore::next_drop_batch(statements.clone(), 100);
+    assert_eq!((all, none.len()), (statements, 0));
+}
