@@ -163,7 +163,9 @@ pub async fn delete_backup(
     }
     // Never under a running restore, backup or import.
     jobs_client::ensure_idle(env, counter).await?;
-    prune::delete_backup(&store, id).await.map_err(edge_failed)?;
+    prune::delete_backup(&store, id)
+        .await
+        .map_err(edge_failed)?;
     log::event(
         "info",
         "backup_deleted",

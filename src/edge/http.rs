@@ -2,7 +2,7 @@
 //! authorize, dispatch, and turn every [`ApiError`] into the contract's JSON.
 
 use super::r2::R2Store;
-use super::{api, env, jobs_client, log, respond, restore_api, test_routes};
+use super::{api, env, import_parts, jobs_client, log, respond, restore_api, test_routes};
 use crate::auth;
 use crate::config::{Config, ConfigError, DEFAULT_STALE_AFTER_HOURS};
 use crate::error::ApiError;
@@ -68,6 +68,12 @@ async fn dispatch(
         Route::GetBackup(id) => api::get_backup(env, counter, &id).await,
         Route::DeleteBackup(id) => api::delete_backup(req, env, counter, &id).await,
         Route::ImportBackup => restore_api::import(req, env, counter, &config).await,
+        Route::StartImport => import_parts::start(req, env, counter, &config).await,
+        Route::ImportPart(id, part) => {
+            import_parts::put_part(req, env, counter, &config, &id, &part).await
+        }
+        Route::CompleteImport(id) => import_parts::complete(req, env, counter, &config, &id).await,
+        Route::AbortImport(id) => import_parts::abort(req, env, counter, &id).await,
         Route::ValidateBackup(id) => restore_api::validate(env, counter, &id).await,
         Route::RestoreBackup(id) => restore_api::restore(req, env, counter, &config, &id).await,
         Route::GetRestore(id) => restore_api::report(env, counter, &id).await,

@@ -9,6 +9,7 @@ mod backup_run;
 mod d1;
 mod env;
 pub mod http;
+mod import_parts;
 mod jobs_client;
 pub mod jobs_object;
 pub mod log;

@@ -5,7 +5,8 @@
 //! name this worker's database or the backup comes from another environment
 //! without `allow_cross_environment` (`409`), and by the jobs' object when
 //! another exclusive job is unfinished (`409` naming it). An import streams
-//! the uploaded object into R2 within its request; its checks run as a job.
+//! the uploaded object into R2 within its request (or, uploaded in parts,
+//! see `import_parts`, completes it); its checks run as a job.
 
 use super::api::new_job_id;
 use super::backup_run::WORKER_VERSION;
@@ -17,7 +18,7 @@ use super::shared::{backup_store, edge_failed, find_manifest, keyring};
 use super::{env, respond};
 use crate::config::Config;
 use crate::error::ApiError;
-use crate::format::{parse_header, FormatError};
+use crate::format::{parse_header, FormatError, HeaderInfo};
 use crate::jobs::backup::PART_SIZE;
 use crate::jobs::engine::record::{JobKind, Origin};
 use crate::jobs::import_job::ImportRequest;
@@ -182,8 +183,23 @@ pub async fn import(
         )));
     }
     upload(&store, &id, pending, &mut body).await?;
+    submit_import(env, counter, config, &store, &header, note).await
+}
+
+/// Hands the checks of the object now stored for `header`'s backup to an
+/// import job: `202` with the job. Refused (another exclusive job runs:
+/// `409`) or not handed over, the object is deleted: nothing may stay.
+pub(super) async fn submit_import(
+    env: &Env,
+    counter: &Rc<InvocationCounter>,
+    config: &Config,
+    store: &R2Store,
+    header: &HeaderInfo,
+    note: Option<String>,
+) -> Result<Response, ApiError> {
+    let id = header.backup_id.as_str();
     let request = ImportRequest {
-        id: id.clone(),
+        id: id.to_owned(),
         chunk_size: header.chunk_size.get(),
         note,
         created_at: env::now(),
@@ -193,8 +209,7 @@ pub async fn import(
     };
     let submitted = submit(env, counter, JobKind::Import, &request).await;
     if !matches!(&submitted, Ok(response) if response.status_code() == 202) {
-        // Refused (another job runs) or not handed over: nothing may stay.
-        let _ = store.delete(&object_key(&id)).await;
+        let _ = store.delete(&object_key(id)).await;
     }
     submitted
 }
@@ -207,7 +222,10 @@ async fn upload(
     body: &mut worker::ByteStream,
 ) -> Result<(), ApiError> {
     use futures_util::StreamExt;
-    let mut upload = store.start_upload(&object_key(id)).await.map_err(edge_failed)?;
+    let mut upload = store
+        .start_upload(&object_key(id))
+        .await
+        .map_err(edge_failed)?;
     let uploaded = async {
         loop {
             while pending.len() >= PART_SIZE {

@@ -9,13 +9,14 @@ use super::slices::Mode;
 use crate::config::{Config, DB_BINDING};
 use crate::edge::backup_run::{alert_failure, WORKER_VERSION};
 use crate::edge::d1::D1Reader;
+use crate::edge::memory::wasm_memory_bytes;
 use crate::edge::r2::R2Store;
 use crate::edge::{env, log};
 use crate::jobs::backup::{BackupError, BackupRequest, BackupSettings};
 use crate::jobs::backup_job::BackupJob;
 use crate::jobs::engine::record::{EventKind, JobProgress, JobState, NewEvent};
 use crate::jobs::engine::{SliceOutcome, SliceResult, Ticket};
-use crate::jobs::runner::{self, RunReport};
+use crate::jobs::runner::{self, RunReport, RunTimes};
 use crate::jobs::slice::{Meter, SliceEnd};
 use crate::manifest::Manifest;
 use crate::platform::InvocationCounter;
@@ -190,7 +191,7 @@ async fn run(
         Ok(SliceEnd::Done(manifest)) => {
             let report = after_backup(&store, &config, &params, &manifest, record.started_at).await;
             let report = report.map_err(|e| retry(&e))?;
-                for warning in &manifest.warnings {
+            for warning in &manifest.warnings {
                 events.push(NewEvent::new(EventKind::Warning, warning.message.clone()));
             }
             log::event("info", "backup_succeeded", json!({ "report": report }));
@@ -204,7 +205,7 @@ async fn run(
         Err(error) => {
             let message = error.to_string();
             abandon(&job, &store, &record.id).await;
-                fail_run(&store, &config, &request, &message).await;
+            fail_run(&store, &config, &request, &message).await;
             Err(permanent(message))
         }
     }
@@ -247,15 +248,14 @@ async fn after_backup(
     let prune = params
         .prune
         .then_some((config.retention, params.created_at));
-    runner::finish_run(
-        store,
-        manifest,
-        prune,
-        started_at.unwrap_or(params.created_at),
-        env::now(),
-    )
-    .await
-    .map_err(|e| e.to_string())
+    let times = RunTimes {
+        started_at: started_at.unwrap_or(params.created_at),
+        finished_at: env::now(),
+        memory_bytes: wasm_memory_bytes(),
+    };
+    runner::finish_run(store, manifest, prune, times)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 async fn fail_run(store: &R2Store, config: &Config, request: &BackupRequest, message: &str) {

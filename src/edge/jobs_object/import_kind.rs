@@ -16,7 +16,12 @@ use std::rc::Rc;
 use worker::Env;
 
 /// Runs one slice of the import job `ticket` names.
-pub async fn slice(ticket: &Ticket, mode: Mode, env: &Env, counter: &Rc<InvocationCounter>) -> SliceResult {
+pub async fn slice(
+    ticket: &Ticket,
+    mode: Mode,
+    env: &Env,
+    counter: &Rc<InvocationCounter>,
+) -> SliceResult {
     let progress = ticket.record.progress;
     let context = match Context::load(env, counter) {
         Ok(context) => context,
@@ -25,7 +30,12 @@ pub async fn slice(ticket: &Ticket, mode: Mode, env: &Env, counter: &Rc<Invocati
     let mut job = match &ticket.checkpoint {
         Some(bytes) => match serde_json::from_slice::<ImportJob>(bytes) {
             Ok(job) => job,
-            Err(error) => return kind::failed(format!("the job's checkpoint is unreadable: {error}"), progress),
+            Err(error) => {
+                return kind::failed(
+                    format!("the job's checkpoint is unreadable: {error}"),
+                    progress,
+                )
+            }
         },
         None => match serde_json::from_value::<ImportRequest>(ticket.record.params.clone()) {
             Ok(request) => ImportJob::new(request),
@@ -39,7 +49,13 @@ pub async fn slice(ticket: &Ticket, mode: Mode, env: &Env, counter: &Rc<Invocati
     match mode {
         Mode::Run => {}
         Mode::Cancel => {
-            return abandon(&job, &context, JobState::Cancelled, "cancelled by an operator; nothing was listed".into()).await
+            return abandon(
+                &job,
+                &context,
+                JobState::Cancelled,
+                "cancelled by an operator; nothing was listed".into(),
+            )
+            .await
         }
         Mode::GiveUp => {
             let message = format!(
@@ -53,19 +69,43 @@ pub async fn slice(ticket: &Ticket, mode: Mode, env: &Env, counter: &Rc<Invocati
     let clock = env::now;
     let meter = Meter::new(context.config.job_budget, &clock);
     match job.run_slice(&context.store, keyring, &meter).await {
-        Ok(SliceEnd::Continue) => kind::go_on(serde_json::to_vec(&job), job.step_name(), job.progress(), Vec::new()),
+        Ok(SliceEnd::Continue) => kind::go_on(
+            serde_json::to_vec(&job),
+            job.step_name(),
+            job.progress(),
+            Vec::new(),
+        ),
         Ok(SliceEnd::Done(Ok(manifest))) => {
-            log::event("info", "backup_imported", json!({ "id": manifest.id, "rows": manifest.total_rows() }));
-            kind::finished(JobState::Succeeded, None, Some(json!(manifest)), job.progress(), Vec::new())
+            log::event(
+                "info",
+                "backup_imported",
+                json!({ "id": manifest.id, "rows": manifest.total_rows() }),
+            );
+            kind::finished(
+                JobState::Succeeded,
+                None,
+                Some(json!(manifest)),
+                job.progress(),
+                Vec::new(),
+            )
         }
         Ok(SliceEnd::Done(Err(error))) => kind::failed(error.to_string(), job.progress()),
         Err(error) => kind::retry(error.to_string(), job.progress(), Vec::new()),
     }
 }
 
-async fn abandon(job: &ImportJob, context: &Context, state: JobState, message: String) -> SliceResult {
+async fn abandon(
+    job: &ImportJob,
+    context: &Context,
+    state: JobState,
+    message: String,
+) -> SliceResult {
     if let Err(error) = job.abandon(&context.store).await {
-        log::event("warn", "import_cleanup_failed", json!({ "detail": error.to_string() }));
+        log::event(
+            "warn",
+            "import_cleanup_failed",
+            json!({ "detail": error.to_string() }),
+        );
     }
     kind::finished(state, Some(message), None, job.progress(), Vec::new())
 }

@@ -34,13 +34,22 @@ impl Context {
 
     /// The keyring, or why there is none.
     pub fn keyring(&self) -> Result<&Keyring, String> {
-        self.config.keyring.as_ref().ok_or_else(|| MISSING_KEY.to_owned())
+        self.config
+            .keyring
+            .as_ref()
+            .ok_or_else(|| MISSING_KEY.to_owned())
     }
 }
 
 /// A slice that ends the job as failed with `error`.
 pub fn failed(error: impl Into<String>, progress: JobProgress) -> SliceResult {
-    finished(JobState::Failed, Some(error.into()), None, progress, Vec::new())
+    finished(
+        JobState::Failed,
+        Some(error.into()),
+        None,
+        progress,
+        Vec::new(),
+    )
 }
 
 /// A slice that ends the job in `state`.
@@ -64,7 +73,11 @@ pub fn finished(
 }
 
 /// A slice that failed in a way worth retrying from the last checkpoint.
-pub fn retry(error: impl Into<String>, progress: JobProgress, events: Vec<NewEvent>) -> SliceResult {
+pub fn retry(
+    error: impl Into<String>,
+    progress: JobProgress,
+    events: Vec<NewEvent>,
+) -> SliceResult {
     SliceResult {
         outcome: SliceOutcome::Retry {
             error: error.into(),
@@ -89,6 +102,10 @@ pub fn go_on(
             progress,
             events,
         },
-        Err(error) => retry(format!("encoding the checkpoint: {error}"), progress, events),
+        Err(error) => retry(
+            format!("encoding the checkpoint: {error}"),
+            progress,
+            events,
+        ),
     }
 }

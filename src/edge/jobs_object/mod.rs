@@ -23,12 +23,12 @@ use crate::error::ApiError;
 use crate::jobs::engine;
 use crate::platform::InvocationCounter;
 pub use backup_kind::BackupParams;
-pub use restore_kind::RestoreParams;
-pub use validate_kind::ValidateParams;
 use book::SqlBook;
 pub use requests::NewJobBody;
+pub use restore_kind::RestoreParams;
 use serde_json::json;
 use std::rc::Rc;
+pub use validate_kind::ValidateParams;
 use worker::{durable_object, DurableObject, Env, Request, Response, State};
 
 /// The binding of the jobs' object namespace.

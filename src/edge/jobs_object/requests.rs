@@ -79,8 +79,10 @@ async fn dispatch(book: &SqlBook, req: &mut Request) -> Result<Response, ApiErro
                 params: body.params,
             };
             let now = env::now();
-            book.forget_finished_before(Timestamp::from_millis(now.as_millis() - RECORD_RETENTION_MS))
-                .map_err(stored)?;
+            book.forget_finished_before(Timestamp::from_millis(
+                now.as_millis() - RECORD_RETENTION_MS,
+            ))
+            .map_err(stored)?;
             match engine::submit(book, job, now).map_err(stored)? {
                 Submission::Accepted(record) => ok(202, json!({ "job": record })),
                 Submission::Conflict(blocking) => {

@@ -36,7 +36,12 @@ pub struct RestoreParams {
 }
 
 /// Runs one slice of the restore job `ticket` names.
-pub async fn slice(ticket: &Ticket, mode: Mode, env: &Env, counter: &Rc<InvocationCounter>) -> SliceResult {
+pub async fn slice(
+    ticket: &Ticket,
+    mode: Mode,
+    env: &Env,
+    counter: &Rc<InvocationCounter>,
+) -> SliceResult {
     let record = &ticket.record;
     let progress = record.progress;
     let context = match Context::load(env, counter) {
@@ -50,7 +55,12 @@ pub async fn slice(ticket: &Ticket, mode: Mode, env: &Env, counter: &Rc<Invocati
     let mut job = match &ticket.checkpoint {
         Some(bytes) => match serde_json::from_slice::<RestoreJob>(bytes) {
             Ok(job) => job,
-            Err(error) => return kind::failed(format!("the job's checkpoint is unreadable: {error}"), progress),
+            Err(error) => {
+                return kind::failed(
+                    format!("the job's checkpoint is unreadable: {error}"),
+                    progress,
+                )
+            }
         },
         None => match first(ticket, &context).await {
             Ok(job) => job,
@@ -67,7 +77,13 @@ pub async fn slice(ticket: &Ticket, mode: Mode, env: &Env, counter: &Rc<Invocati
                  restore <safety backup id>) or the backup again once the cause is fixed",
                 record.error.as_deref().unwrap_or("the runtime died during every attempt")
             );
-            return kind::finished(JobState::RollbackFailed, Some(message), None, job.progress(), job.take_events());
+            return kind::finished(
+                JobState::RollbackFailed,
+                Some(message),
+                None,
+                job.progress(),
+                job.take_events(),
+            );
         }
         Mode::GiveUp => job.give_up(
             record
@@ -89,10 +105,17 @@ pub async fn slice(ticket: &Ticket, mode: Mode, env: &Env, counter: &Rc<Invocati
     };
     let clock = env::now;
     let meter = Meter::new(context.config.job_budget, &clock);
-    let advanced = job.run_slice(&db, &context.store, keyring, settings, &meter).await;
+    let advanced = job
+        .run_slice(&db, &context.store, keyring, settings, &meter)
+        .await;
     let events = job.take_events();
     match advanced {
-        Ok(SliceEnd::Continue) => kind::go_on(serde_json::to_vec(&job), job.step_name(), job.progress(), events),
+        Ok(SliceEnd::Continue) => kind::go_on(
+            serde_json::to_vec(&job),
+            job.step_name(),
+            job.progress(),
+            events,
+        ),
         Ok(SliceEnd::Done(report)) => {
             store_report(&context.store, &report).await;
             let state = job.outcome().unwrap_or(JobState::Failed);
@@ -111,7 +134,12 @@ async fn first(ticket: &Ticket, context: &Context) -> Result<RestoreJob, SliceRe
         .map_err(|e| kind::failed(format!("the job's parameters: {e}"), progress))?;
     let manifest = match prune::get_manifest(&context.store, &params.backup_id).await {
         Ok(Some(manifest)) => manifest,
-        Ok(None) => return Err(kind::failed(format!("no backup {}", params.backup_id), progress)),
+        Ok(None) => {
+            return Err(kind::failed(
+                format!("no backup {}", params.backup_id),
+                progress,
+            ))
+        }
         Err(error) => return Err(kind::retry(error.to_string(), progress, Vec::new())),
     };
     let now = env::now();
@@ -159,16 +187,27 @@ fn summary(report: &RestoreReport) -> String {
 
 async fn store_report(store: &impl ObjectStore, report: &RestoreReport) {
     let written = match serde_json::to_vec_pretty(report) {
-        Ok(body) => store.put(&restore_report_key(&report.restore_id), body, &[]).await.map_err(|e| e.to_string()),
+        Ok(body) => store
+            .put(&restore_report_key(&report.restore_id), body, &[])
+            .await
+            .map_err(|e| e.to_string()),
         Err(error) => Err(error.to_string()),
     };
-    let level = if report.outcome == RestoreOutcome::Succeeded { "info" } else { "error" };
+    let level = if report.outcome == RestoreOutcome::Succeeded {
+        "info"
+    } else {
+        "error"
+    };
     log::event(
         level,
         "restore_finished",
         json!({ "restore_id": report.restore_id, "backup_id": report.backup_id, "outcome": report.outcome }),
     );
     if let Err(detail) = written {
-        log::event("error", "restore_report_failed", json!({ "detail": detail }));
+        log::event(
+            "error",
+            "restore_report_failed",
+            json!({ "detail": detail }),
+        );
     }
 }

@@ -1,8 +1,8 @@
 //! One alarm: one slice of the active job, its result saved, the delay to
 //! the next alarm returned.
 
-use super::{backup_kind, import_kind, restore_kind, validate_kind};
 use super::book::SqlBook;
+use super::{backup_kind, import_kind, restore_kind, validate_kind};
 use crate::edge::{env, log};
 use crate::jobs::engine::record::{JobKind, JobState};
 use crate::jobs::engine::{self, Next, SliceOutcome, SliceResult, Ticket};

@@ -25,7 +25,12 @@ pub struct ValidateParams {
 }
 
 /// Runs one slice of the validation job `ticket` names.
-pub async fn slice(ticket: &Ticket, mode: Mode, env: &Env, counter: &Rc<InvocationCounter>) -> SliceResult {
+pub async fn slice(
+    ticket: &Ticket,
+    mode: Mode,
+    env: &Env,
+    counter: &Rc<InvocationCounter>,
+) -> SliceResult {
     let progress = ticket.record.progress;
     let context = match Context::load(env, counter) {
         Ok(context) => context,
@@ -38,16 +43,26 @@ pub async fn slice(ticket: &Ticket, mode: Mode, env: &Env, counter: &Rc<Invocati
     let mut job = match &ticket.checkpoint {
         Some(bytes) => match serde_json::from_slice::<ValidateJob>(bytes) {
             Ok(job) => job,
-            Err(error) => return kind::failed(format!("the job's checkpoint is unreadable: {error}"), progress),
+            Err(error) => {
+                return kind::failed(
+                    format!("the job's checkpoint is unreadable: {error}"),
+                    progress,
+                )
+            }
         },
         None => {
-            let params: ValidateParams = match serde_json::from_value(ticket.record.params.clone()) {
+            let params: ValidateParams = match serde_json::from_value(ticket.record.params.clone())
+            {
                 Ok(params) => params,
-                Err(error) => return kind::failed(format!("the job's parameters: {error}"), progress),
+                Err(error) => {
+                    return kind::failed(format!("the job's parameters: {error}"), progress)
+                }
             };
             match prune::get_manifest(&context.store, &params.backup_id).await {
                 Ok(Some(manifest)) => ValidateJob::new(manifest),
-                Ok(None) => return kind::failed(format!("no backup {}", params.backup_id), progress),
+                Ok(None) => {
+                    return kind::failed(format!("no backup {}", params.backup_id), progress)
+                }
                 Err(error) => return kind::retry(error.to_string(), progress, Vec::new()),
             }
         }
@@ -62,9 +77,13 @@ pub async fn slice(ticket: &Ticket, mode: Mode, env: &Env, counter: &Rc<Invocati
                 job.take_events(),
             )
         }
-        Mode::GiveUp => job.give_up(ticket.record.error.clone().unwrap_or_else(|| {
-            "the runtime died during every attempt at this slice".into()
-        })),
+        Mode::GiveUp => {
+            job.give_up(
+                ticket.record.error.clone().unwrap_or_else(|| {
+                    "the runtime died during every attempt at this slice".into()
+                }),
+            )
+        }
         Mode::Run => {}
     }
     let clock = env::now;
@@ -72,16 +91,22 @@ pub async fn slice(ticket: &Ticket, mode: Mode, env: &Env, counter: &Rc<Invocati
     let advanced = job.run_slice(&context.store, keyring, &meter).await;
     let events = job.take_events();
     match advanced {
-        Ok(SliceEnd::Continue) => {
-            kind::go_on(serde_json::to_vec(&job), job.step_name(), job.progress(), events)
-        }
+        Ok(SliceEnd::Continue) => kind::go_on(
+            serde_json::to_vec(&job),
+            job.step_name(),
+            job.progress(),
+            events,
+        ),
         Ok(SliceEnd::Done(report)) => {
-            let (state, error) = match report.steps.iter().find(|s| s.status == StepStatus::Failed) {
+            let (state, error) = match report.steps.iter().find(|s| s.status == StepStatus::Failed)
+            {
                 None if report.ok => (JobState::Succeeded, None),
                 failed => (
                     JobState::Failed,
                     Some(match failed {
-                        Some(step) => format!("step {} ({}) failed: {}", step.step, step.name, step.detail),
+                        Some(step) => {
+                            format!("step {} ({}) failed: {}", step.step, step.name, step.detail)
+                        }
                         None => "the backup did not validate".to_owned(),
                     }),
                 ),
