@@ -166,6 +166,11 @@ fn usage_errors_exit_2() {
         &["encrypt", "u.enc", "--id", "b1", "-o", "-", "--json"],
         &["keygen", "now"],
         &["inspect"],
+        &["job"],
+        &["cancel"],
+        &["jobs", "--limit", "0"],
+        &["backup", "now"],
+        &["job", "j1", "--no-wait"],
     ] {
         let run = cli.run(args).expect(2);
         assert!(run.stderr.contains("--help"), "{args:?}: {}", run.stderr);

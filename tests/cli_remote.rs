@@ -1,166 +1,25 @@
 //! The remote commands (list, show, backup, delete, retention, status,
-//! health) against a fake worker: a small HTTP server on 127.0.0.1 that
-//! answers canned JSON per request line and records what the CLI sent
-//! (request line, Authorization header, body). Checks the requests, the text
-//! and `--json` output, and the exit statuses of every failure kind.
+//! health, and the help of jobs, job and cancel) against a fake worker (`cli_support::worker`): a small HTTP
+//! server on 127.0.0.1 that answers canned JSON per request line, runs
+//! scripted jobs, and records what the CLI sent (request line, Authorization
+//! header, body). Checks the requests, the text and `--json` output, and the
+//! exit statuses of every failure kind.
 
 mod cli_support;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::thread;
+use std::net::TcpListener;
 
-use cli_support::Run;
+use cli_support::worker::{error, run as cli, Answer, FakeWorker, Job, ADMIN_TOKEN, READ_TOKEN};
 use serde_json::{json, Value};
 
-const READ_TOKEN: &str = "read-token-0123456789";
-const ADMIN_TOKEN: &str = "admin-token-0123456789";
-
-/// One request as the fake worker received it.
-#[derive(Debug, Clone)]
-struct Request {
-    /// `METHOD target`, e.g. `GET /v1/backups?limit=20`.
-    line: String,
-    authorization: Option<String>,
-    body: String,
-}
-
-/// A fake worker: canned answers by `METHOD target`, 404 for anything else.
-struct FakeWorker {
-    url: String,
-    requests: Arc<Mutex<Vec<Request>>>,
-}
-
-impl FakeWorker {
-    fn start(routes: Vec<(&str, u16, String)>) -> FakeWorker {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let requests = Arc::new(Mutex::new(Vec::new()));
-        let routes: Vec<(String, u16, String)> = routes
+/// A fake worker with only canned answers: `(request line, status, body)`.
+fn canned(routes: Vec<(&str, u16, String)>) -> FakeWorker {
+    FakeWorker::start(
+        routes
             .into_iter()
-            .map(|(line, status, body)| (line.to_owned(), status, body))
-            .collect();
-        let recorded = Arc::clone(&requests);
-        thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(stream) = stream else { continue };
-                answer(stream, &routes, &recorded);
-            }
-        });
-        FakeWorker { url, requests }
-    }
-
-    fn requests(&self) -> Vec<Request> {
-        self.requests.lock().unwrap().clone()
-    }
-
-    fn lines(&self) -> Vec<String> {
-        self.requests().into_iter().map(|r| r.line).collect()
-    }
-
-    /// Runs `d1-vault args...` with `D1_VAULT_URL` set to this worker and
-    /// the read token in `D1_VAULT_TOKEN`.
-    fn run(&self, args: &[&str]) -> Run {
-        self.run_env(
-            args,
-            &[("D1_VAULT_URL", &self.url), ("D1_VAULT_TOKEN", READ_TOKEN)],
-        )
-    }
-
-    fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
-        cli(args, env)
-    }
-}
-
-/// Serves one connection: one request, one answer, then close.
-fn answer(stream: TcpStream, routes: &[(String, u16, String)], recorded: &Mutex<Vec<Request>>) {
-    let mut reader = BufReader::new(stream);
-    let mut first = String::new();
-    if reader.read_line(&mut first).is_err() {
-        return;
-    }
-    let mut parts = first.split_whitespace();
-    let line = format!(
-        "{} {}",
-        parts.next().unwrap_or(""),
-        parts.next().unwrap_or("")
-    );
-    let (mut length, mut authorization) = (0, None);
-    loop {
-        let mut header = String::new();
-        if reader.read_line(&mut header).is_err() || header.trim().is_empty() {
-            break;
-        }
-        let (name, value) = header.split_once(':').unwrap_or((&header, ""));
-        match name.trim().to_ascii_lowercase().as_str() {
-            "content-length" => length = value.trim().parse().unwrap_or(0),
-            "authorization" => authorization = Some(value.trim().to_owned()),
-            _ => {}
-        }
-    }
-    let mut body = vec![0; length];
-    if reader.read_exact(&mut body).is_err() {
-        return;
-    }
-    recorded.lock().unwrap().push(Request {
-        line: line.clone(),
-        authorization,
-        body: String::from_utf8_lossy(&body).into_owned(),
-    });
-    let not_found = json!({"error": {"code": "not_found", "message": format!("no route {line}")}});
-    let (status, body) = routes
-        .iter()
-        .find(|(route, _, _)| *route == line)
-        .map(|(_, status, body)| (*status, body.clone()))
-        .unwrap_or((404, not_found.to_string()));
-    let content_type = if body.starts_with('{') {
-        "application/json"
-    } else {
-        "text/html"
-    };
-    let mut stream = reader.into_inner();
-    let _ = write!(
-        stream,
-        "HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-        body.len()
-    );
-}
-
-/// Runs the CLI with only the given remote settings (none inherited), no
-/// proxy, and stdin that is not a terminal.
-fn cli(args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_d1-vault"));
-    command.args(args);
-    for var in [
-        "D1_VAULT_URL",
-        "D1_VAULT_TOKEN",
-        "HTTP_PROXY",
-        "http_proxy",
-        "HTTPS_PROXY",
-        "https_proxy",
-        "ALL_PROXY",
-        "all_proxy",
-    ] {
-        command.env_remove(var);
-    }
-    command.envs(env.iter().copied());
-    let output = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .output()
-        .unwrap();
-    Run {
-        code: output.status.code().unwrap(),
-        stdout: output.stdout,
-        stderr: String::from_utf8(output.stderr).unwrap(),
-    }
-}
-
-fn error(code: &str, message: &str) -> String {
-    json!({"error": {"code": code, "message": message}}).to_string()
+            .map(|(line, status, body)| (line, Answer::Body(status, body)))
+            .collect(),
+    )
 }
 
 fn listing(id: &str, bytes: u64, pinned: bool) -> Value {
@@ -193,7 +52,7 @@ fn manifest(id: &str) -> String {
 fn list_follows_next_cursor_until_the_limit_and_prints_a_table() {
     let page1 = json!({"backups": [listing("b1", 1_258_291, true), listing("b2", 512, false)], "next_cursor": "b2"});
     let page2 = json!({"backups": [listing("b3", 4096, false)], "next_cursor": "b3"});
-    let worker = FakeWorker::start(vec![
+    let worker = canned(vec![
         ("GET /v1/backups?limit=3", 200, page1.to_string()),
         ("GET /v1/backups?limit=1&cursor=b2", 200, page2.to_string()),
     ]);
@@ -228,7 +87,7 @@ fn list_follows_next_cursor_until_the_limit_and_prints_a_table() {
 #[test]
 fn list_stops_at_the_last_page_and_says_when_there_are_none() {
     let page = json!({"backups": [listing("b1", 10, false)], "next_cursor": null});
-    let worker = FakeWorker::start(vec![("GET /v1/backups?limit=20", 200, page.to_string())]);
+    let worker = canned(vec![("GET /v1/backups?limit=20", 200, page.to_string())]);
     let run = worker.run(&["list"]).expect(0);
     assert_eq!(worker.lines(), ["GET /v1/backups?limit=20"]);
     assert!(
@@ -238,7 +97,7 @@ fn list_stops_at_the_last_page_and_says_when_there_are_none() {
     );
 
     let empty = json!({"backups": [], "next_cursor": null});
-    let worker = FakeWorker::start(vec![("GET /v1/backups?limit=5", 200, empty.to_string())]);
+    let worker = canned(vec![("GET /v1/backups?limit=5", 200, empty.to_string())]);
     let run = worker.run(&["list", "-n", "5"]).expect(0);
     assert!(
         run.stdout_text().starts_with("no backups yet"),
@@ -255,7 +114,7 @@ fn list_asks_for_at_most_100_backups_a_page() {
             .collect();
         json!({"backups": backups, "next_cursor": format!("b{:03}", from + count - 1)}).to_string()
     };
-    let worker = FakeWorker::start(vec![
+    let worker = canned(vec![
         ("GET /v1/backups?limit=100", 200, page(0, 100)),
         ("GET /v1/backups?limit=50&cursor=b099", 200, page(100, 50)),
     ]);
@@ -270,7 +129,7 @@ fn list_asks_for_at_most_100_backups_a_page() {
 fn list_json_joins_the_pages_and_keeps_the_workers_key_order() {
     let page1 = r#"{"backups":[{"id":"b1","zeta":1,"created_at":"x"}],"next_cursor":"b1"}"#;
     let page2 = r#"{"backups":[{"id":"b2","zeta":2,"created_at":"y"}],"next_cursor":null}"#;
-    let worker = FakeWorker::start(vec![
+    let worker = canned(vec![
         ("GET /v1/backups?limit=5&cursor=b0", 200, page1.into()),
         ("GET /v1/backups?limit=4&cursor=b1", 200, page2.into()),
     ]);
@@ -293,7 +152,7 @@ fn list_json_joins_the_pages_and_keeps_the_workers_key_order() {
 
 #[test]
 fn list_rejects_a_bad_limit_before_any_request() {
-    let worker = FakeWorker::start(vec![]);
+    let worker = canned(vec![]);
     for limit in ["0", "-1", "many"] {
         let run = worker.run(&["list", "--limit", limit]).expect(2);
         assert!(run.stderr.contains("--limit"), "{}", run.stderr);
@@ -303,7 +162,7 @@ fn list_rejects_a_bad_limit_before_any_request() {
 
 #[test]
 fn show_prints_fields_in_order_then_tables_and_schema_lists() {
-    let worker = FakeWorker::start(vec![("GET /v1/backups/b1", 200, manifest("b1"))]);
+    let worker = canned(vec![("GET /v1/backups/b1", 200, manifest("b1"))]);
     let stdout = worker.run(&["show", "b1"]).expect(0).stdout_text();
     let expected_start = "\
 manifest_version:         1
@@ -333,7 +192,7 @@ kind:                     manual
 
 #[test]
 fn show_json_is_the_manifest_as_sent_and_ids_are_escaped() {
-    let worker = FakeWorker::start(vec![("GET /v1/backups/b1", 200, manifest("b1"))]);
+    let worker = canned(vec![("GET /v1/backups/b1", 200, manifest("b1"))]);
     let stdout = worker
         .run(&["show", "b1", "--json"])
         .expect(0)
@@ -351,37 +210,100 @@ fn show_json_is_the_manifest_as_sent_and_ids_are_escaped() {
     worker.run(&["show"]).expect(2);
 }
 
+/// A backup job that ends with the manifest of `b9` as its report.
+fn backup_job() -> Job {
+    Job::new("j1", "backup", "succeeded")
+        .params(r#"{"pin":true,"note":"before migration"}"#)
+        .step("dump", "passed", "2 tables, 3200 rows", 900)
+        .step("upload", "passed", "4.5 MiB in 1 part", 300)
+        .report(manifest("b9"))
+}
+
 #[test]
-fn backup_posts_pin_and_note_with_the_admin_token_and_summarizes() {
-    let worker = FakeWorker::start(vec![("POST /v1/backups", 201, manifest("b9"))]);
-    let env = [
-        ("D1_VAULT_URL", worker.url.as_str()),
-        ("D1_VAULT_TOKEN", ADMIN_TOKEN),
-    ];
+fn backup_posts_pin_and_note_with_the_admin_token_and_follows_the_job_to_its_summary() {
+    let job = backup_job();
+    let worker = FakeWorker::start(vec![("POST /v1/backups", Answer::Start(job.clone()))]);
     let run = worker
-        .run_env(&["backup", "--pin", "--note", "before migration"], &env)
-        .expect(0);
-    worker.run_env(&["backup"], &env).expect(0);
-    let requests = worker.requests();
-    assert_eq!(requests[0].line, "POST /v1/backups");
+        .run_admin(&["backup", "--pin", "--note", "before migration"])
+        .expect_followed(0);
+    let events = job.event_texts().len();
     assert_eq!(
-        requests[0].authorization.as_deref(),
-        Some(&*format!("Bearer {ADMIN_TOKEN}"))
+        worker.lines(),
+        [
+            "POST /v1/backups".to_owned(),
+            "GET /v1/jobs/j1/events?after=0".to_owned(),
+            format!("GET /v1/jobs/j1/events?after={events}"),
+        ],
+        "the job is followed from its first event to its last, and no further"
     );
-    let body: Value = serde_json::from_str(&requests[0].body).unwrap();
-    assert_eq!(body, json!({"pin": true, "note": "before migration"}));
-    let body: Value = serde_json::from_str(&requests[1].body).unwrap();
-    assert_eq!(body, json!({"pin": false}), "no note key without --note");
+    for request in worker.requests() {
+        assert_eq!(
+            request.authorization.as_deref(),
+            Some(&*format!("Bearer {ADMIN_TOKEN}")),
+            "{}",
+            request.line
+        );
+    }
+    assert_eq!(
+        worker.requests()[0].json(),
+        json!({"pin": true, "note": "before migration"})
+    );
     assert_eq!(
         run.stdout_text(),
         "Backup b9 taken in 1.2 s: 2 tables, 3200 rows, 4.5 MiB encrypted (4.5 MiB of SQL) \
          with key 0123456789abcdef. Pinned: kept whatever the retention policy says. \
          Note: before migration\nDetails: d1-vault show b9\n"
     );
+    assert_eq!(
+        run.stderr,
+        "\
+Following backup job j1 (queued). Ctrl-C stops following; the job goes on in the worker.
+backup: queued, waiting for the worker to start it  0 B  0 rows
+02:00:00Z job queued
+02:00:00Z job started
+02:00:00Z dump started
+02:00:00Z dump finished in 900 ms: 2 tables, 3200 rows
+02:00:00Z upload started
+02:00:00Z upload finished in 300 ms: 4.5 MiB in 1 part
+02:00:05Z job succeeded
 
-    let json = worker.run_env(&["backup", "--json"], &env).expect(0);
-    let json: Value = serde_json::from_slice(&json.stdout).unwrap();
-    assert_eq!(json["id"], "b9");
+"
+    );
+
+    let worker = FakeWorker::start(vec![("POST /v1/backups", Answer::Start(job))]);
+    worker.run_admin(&["backup"]).expect_followed(0);
+    assert_eq!(
+        worker.requests()[0].json(),
+        json!({"pin": false}),
+        "no note key without --note"
+    );
+}
+
+#[test]
+fn backup_json_prints_each_event_as_sent_then_the_final_job_with_the_manifest() {
+    let job = backup_job();
+    let worker = FakeWorker::start(vec![("POST /v1/backups", Answer::Start(job.clone()))]);
+    let run = worker.run_admin(&["backup", "--json"]).expect_followed(0);
+    assert_eq!(run.stderr, "", "nothing but JSON lines, on stdout");
+    let stdout = run.stdout_text();
+    let lines: Vec<&str> = stdout.lines().collect();
+    let events = job.event_texts();
+    assert_eq!(lines.len(), events.len() + 1, "{stdout}");
+    assert_eq!(
+        lines[..events.len()],
+        events,
+        "the events as the worker sent them"
+    );
+    let last = lines[events.len()];
+    assert_eq!(last, job.finished(), "the final job as the worker sent it");
+    let last: Value = serde_json::from_str(last).unwrap();
+    assert_eq!(last["state"], "succeeded");
+    assert_eq!(last["report"]["id"], "b9");
+    let line = lines[events.len()];
+    assert!(
+        line.find("\"manifest_version\"").unwrap() < line.find("\"id\":\"b9\"").unwrap(),
+        "the manifest keeps its key order: {line}"
+    );
 }
 
 #[test]
@@ -399,7 +321,7 @@ fn refusals_are_exit_1_with_the_workers_message_status_and_code() {
         (503, "not_configured", "ADMIN_TOKEN is not set"),
     ];
     for (status, code, message) in cases {
-        let worker = FakeWorker::start(vec![("POST /v1/backups", status, error(code, message))]);
+        let worker = canned(vec![("POST /v1/backups", status, error(code, message))]);
         let run = worker.run(&["backup"]).expect(1);
         assert_eq!(
             run.stderr,
@@ -415,7 +337,7 @@ fn an_error_page_that_is_not_the_api_is_exit_1_and_quoted() {
         "<html>\n<body>Bad gateway{}</body></html>",
         " .".repeat(200)
     );
-    let worker = FakeWorker::start(vec![("GET /v1/status", 502, page)]);
+    let worker = canned(vec![("GET /v1/status", 502, page)]);
     let run = worker.run(&["status"]).expect(1);
     let prefix = format!(
         "d1-vault: GET {}/v1/status answered HTTP 502 Bad Gateway: <html> <body>Bad gateway . .",
@@ -427,7 +349,7 @@ fn an_error_page_that_is_not_the_api_is_exit_1_and_quoted() {
 
 #[test]
 fn a_success_that_is_not_json_means_a_wrong_url() {
-    let worker = FakeWorker::start(vec![("GET /v1/status", 200, "<html>welcome</html>".into())]);
+    let worker = canned(vec![("GET /v1/status", 200, "<html>welcome</html>".into())]);
     let run = worker.run(&["status"]).expect(3);
     assert_eq!(
         run.stderr,
@@ -441,7 +363,7 @@ fn a_success_that_is_not_json_means_a_wrong_url() {
 
 #[test]
 fn delete_refuses_without_yes_when_there_is_no_terminal() {
-    let worker = FakeWorker::start(vec![]);
+    let worker = canned(vec![]);
     let env = [
         ("D1_VAULT_URL", worker.url.as_str()),
         ("D1_VAULT_TOKEN", ADMIN_TOKEN),
@@ -453,7 +375,7 @@ fn delete_refuses_without_yes_when_there_is_no_terminal() {
 
 #[test]
 fn delete_sends_force_only_when_asked_and_reports_the_deleted_id() {
-    let worker = FakeWorker::start(vec![
+    let worker = canned(vec![
         (
             "DELETE /v1/backups/b1",
             200,
@@ -512,7 +434,7 @@ fn retention_prints_the_policy_and_one_decision_per_backup() {
              "keep": false, "reasons": []},
         ],
     });
-    let worker = FakeWorker::start(vec![("GET /v1/retention", 200, plan.to_string())]);
+    let worker = canned(vec![("GET /v1/retention", 200, plan.to_string())]);
     let stdout = worker.run(&["retention"]).expect(0).stdout_text();
     assert_eq!(
         stdout,
@@ -533,7 +455,7 @@ b1  2026-11-20T02:00:00.000Z  manual     remove
 fn status_flattens_nested_fields_with_dots() {
     let status = r#"{"environment":"staging","history":{"last_success":{"finished_at":"2026-11-21T02:00:05Z",
         "backup_id":"b2"},"last_run":null},"keys":["0123456789abcdef"],"stale_after_seconds":93600}"#;
-    let worker = FakeWorker::start(vec![("GET /v1/status", 200, status.into())]);
+    let worker = canned(vec![("GET /v1/status", 200, status.into())]);
     let stdout = worker.run(&["status"]).expect(0).stdout_text();
     assert_eq!(
         stdout,
@@ -557,7 +479,7 @@ stale_after_seconds:              93600 (1 d 2 h)
 fn health_exits_0_only_for_http_200_and_sends_no_token() {
     let ok = json!({"status": "ok", "last_success_at": "2026-11-21T02:00:05Z", "age_seconds": 60,
                     "message": "the last backup succeeded 1 minute ago"});
-    let worker = FakeWorker::start(vec![("GET /health", 200, ok.to_string())]);
+    let worker = canned(vec![("GET /health", 200, ok.to_string())]);
     let run = worker.run(&["health"]).expect(0);
     assert_eq!(
         run.stdout_text(),
@@ -567,7 +489,7 @@ fn health_exits_0_only_for_http_200_and_sends_no_token() {
 
     let stale = json!({"status": "stale", "last_success_at": null, "age_seconds": null,
                        "message": "no backup has completed yet"});
-    let worker = FakeWorker::start(vec![("GET /health", 503, stale.to_string())]);
+    let worker = canned(vec![("GET /health", 503, stale.to_string())]);
     let run = worker
         .run_env(&["health"], &[("D1_VAULT_URL", &worker.url)])
         .expect(1);
@@ -581,7 +503,7 @@ fn health_exits_0_only_for_http_200_and_sends_no_token() {
         .expect(1);
     assert_eq!(serde_json::from_slice::<Value>(&run.stdout).unwrap(), stale);
 
-    let worker = FakeWorker::start(vec![]);
+    let worker = canned(vec![]);
     let run = worker.run(&["health"]).expect(1);
     assert!(
         run.stderr.ends_with("(HTTP 404 not_found)\n"),
@@ -659,7 +581,7 @@ fn bad_url_is_a_usage_error_as_an_option_and_a_configuration_error_from_the_envi
 
 #[test]
 fn options_win_over_the_environment_and_a_trailing_slash_is_dropped() {
-    let worker = FakeWorker::start(vec![("GET /v1/status", 200, "{}".into())]);
+    let worker = canned(vec![("GET /v1/status", 200, "{}".into())]);
     let base = format!("{}/", worker.url);
     cli(
         &["status", "--url", &base, "--token", ADMIN_TOKEN],
@@ -683,6 +605,9 @@ fn every_remote_command_documents_its_options_and_exit_status() {
         "list",
         "show",
         "backup",
+        "jobs",
+        "job",
+        "cancel",
         "delete",
         "retention",
         "status",

@@ -1,235 +1,17 @@
-//! `d1-vault validate` and `d1-vault restore` against a fake worker: a small
-//! HTTP server on 127.0.0.1 that answers canned JSON, or streams NDJSON
-//! lines with small delays (chunked, as a worker does), and records what the
-//! CLI sent. Checks the requests, the checklist and live step output, the
-//! summary, `--json` pass-through and the exit statuses.
+//! `d1-vault validate` and `d1-vault restore` against a fake worker
+//! (`cli_support::worker`) that speaks the job protocol: the request that
+//! starts the job is answered `202` with it, then the CLI polls its events
+//! until it is final. Checks the requests, the steps shown as they happen,
+//! the checklist and summary read from the job's report, `--json` lines,
+//! and the exit statuses.
 
 mod cli_support;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::{Arc, Mutex};
-use std::thread;
-use std::time::Duration;
+use std::io::{BufRead, BufReader, Read};
 
+use cli_support::worker::{error, finish, run, Answer, FakeWorker, Job, ADMIN_TOKEN, READ_TOKEN};
 use cli_support::Run;
 use serde_json::{json, Value};
-
-const READ_TOKEN: &str = "read-token-0123456789";
-const ADMIN_TOKEN: &str = "admin-token-0123456789";
-
-/// Pause between streamed lines: enough to be seen as separate writes.
-const LINE_DELAY: Duration = Duration::from_millis(15);
-/// How long a held stream waits for the test before giving up (and failing it).
-const GATE_TIMEOUT: Duration = Duration::from_secs(20);
-
-/// What the fake worker answers to one request line.
-enum Answer {
-    /// A whole body with this status: JSON when it starts with `{`.
-    Body(u16, String),
-    /// HTTP 200, `application/x-ndjson`, chunked: each line after a short
-    /// delay. After `hold` lines (if given), waits until the test opens the gate.
-    Stream {
-        lines: Vec<String>,
-        hold: Option<usize>,
-    },
-}
-
-/// One request as the fake worker received it.
-#[derive(Debug, Clone)]
-struct Request {
-    /// `METHOD target`, e.g. `POST /v1/backups/b1/restore`.
-    line: String,
-    authorization: Option<String>,
-    accept: Option<String>,
-    body: String,
-}
-
-/// A fake worker: canned answers by `METHOD target`, 404 for anything else.
-struct FakeWorker {
-    url: String,
-    requests: Arc<Mutex<Vec<Request>>>,
-    gate: Sender<()>,
-    gate_timed_out: Arc<AtomicBool>,
-}
-
-impl FakeWorker {
-    fn start(routes: Vec<(&str, Answer)>) -> FakeWorker {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let requests = Arc::new(Mutex::new(Vec::new()));
-        let gate_timed_out = Arc::new(AtomicBool::new(false));
-        let (gate, gate_rx) = mpsc::channel();
-        let routes: Vec<(String, Answer)> = routes
-            .into_iter()
-            .map(|(line, answer)| (line.to_owned(), answer))
-            .collect();
-        let (recorded, timed_out) = (Arc::clone(&requests), Arc::clone(&gate_timed_out));
-        thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(stream) = stream else { continue };
-                serve(stream, &routes, &recorded, &gate_rx, &timed_out);
-            }
-        });
-        FakeWorker {
-            url,
-            requests,
-            gate,
-            gate_timed_out,
-        }
-    }
-
-    fn requests(&self) -> Vec<Request> {
-        self.requests.lock().unwrap().clone()
-    }
-
-    fn lines(&self) -> Vec<String> {
-        self.requests().into_iter().map(|r| r.line).collect()
-    }
-
-    /// The CLI run against this worker with `token`.
-    fn command(&self, args: &[&str], token: &str) -> Command {
-        cli(
-            args,
-            &[("D1_VAULT_URL", &self.url), ("D1_VAULT_TOKEN", token)],
-        )
-    }
-
-    /// Runs `d1-vault args...` to its end with the read token.
-    fn run(&self, args: &[&str]) -> Run {
-        finish(self.command(args, READ_TOKEN).spawn().unwrap())
-    }
-
-    /// Runs `d1-vault args...` to its end with the admin token.
-    fn run_admin(&self, args: &[&str]) -> Run {
-        finish(self.command(args, ADMIN_TOKEN).spawn().unwrap())
-    }
-}
-
-/// Serves one connection: one request, one answer, then close.
-fn serve(
-    stream: TcpStream,
-    routes: &[(String, Answer)],
-    recorded: &Mutex<Vec<Request>>,
-    gate: &Receiver<()>,
-    gate_timed_out: &AtomicBool,
-) {
-    let mut reader = BufReader::new(stream);
-    let mut first = String::new();
-    if reader.read_line(&mut first).is_err() {
-        return;
-    }
-    let mut parts = first.split_whitespace();
-    let line = format!(
-        "{} {}",
-        parts.next().unwrap_or(""),
-        parts.next().unwrap_or("")
-    );
-    let (mut length, mut authorization, mut accept) = (0, None, None);
-    loop {
-        let mut header = String::new();
-        if reader.read_line(&mut header).is_err() || header.trim().is_empty() {
-            break;
-        }
-        let (name, value) = header.split_once(':').unwrap_or((&header, ""));
-        match name.trim().to_ascii_lowercase().as_str() {
-            "content-length" => length = value.trim().parse().unwrap_or(0),
-            "authorization" => authorization = Some(value.trim().to_owned()),
-            "accept" => accept = Some(value.trim().to_owned()),
-            _ => {}
-        }
-    }
-    let mut body = vec![0; length];
-    if reader.read_exact(&mut body).is_err() {
-        return;
-    }
-    recorded.lock().unwrap().push(Request {
-        line: line.clone(),
-        authorization,
-        accept,
-        body: String::from_utf8_lossy(&body).into_owned(),
-    });
-    let mut stream = reader.into_inner();
-    match routes.iter().find(|(route, _)| *route == line) {
-        Some((_, Answer::Stream { lines, hold })) => {
-            let _ = write!(
-                stream,
-                "HTTP/1.1 200 OK\r\ncontent-type: application/x-ndjson\r\n\
-                 transfer-encoding: chunked\r\nconnection: close\r\n\r\n"
-            );
-            for (index, text) in lines.iter().enumerate() {
-                if *hold == Some(index) && gate.recv_timeout(GATE_TIMEOUT).is_err() {
-                    gate_timed_out.store(true, Ordering::SeqCst);
-                }
-                thread::sleep(LINE_DELAY);
-                let chunk = format!("{text}\n");
-                let _ = write!(stream, "{:x}\r\n{chunk}\r\n", chunk.len());
-                let _ = stream.flush();
-            }
-            let _ = write!(stream, "0\r\n\r\n");
-        }
-        found => {
-            let not_found = error("not_found", &format!("no route {line}"));
-            let (status, body) = match found {
-                Some((_, Answer::Body(status, body))) => (*status, body.as_str()),
-                _ => (404, not_found.as_str()),
-            };
-            let content_type = if body.starts_with('{') {
-                "application/json"
-            } else {
-                "text/plain"
-            };
-            let _ = write!(
-                stream,
-                "HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\
-                 connection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    }
-}
-
-/// The CLI with only the given remote settings (none inherited), no proxy,
-/// stdin that is not a terminal and piped output.
-fn cli(args: &[&str], env: &[(&str, &str)]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_d1-vault"));
-    command.args(args);
-    for var in [
-        "D1_VAULT_URL",
-        "D1_VAULT_TOKEN",
-        "HTTP_PROXY",
-        "http_proxy",
-        "HTTPS_PROXY",
-        "https_proxy",
-        "ALL_PROXY",
-        "all_proxy",
-    ] {
-        command.env_remove(var);
-    }
-    command
-        .envs(env.iter().copied())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    command
-}
-
-/// Waits for a CLI run and collects what it printed.
-fn finish(child: Child) -> Run {
-    let output = child.wait_with_output().unwrap();
-    Run {
-        code: output.status.code().unwrap(),
-        stdout: output.stdout,
-        stderr: String::from_utf8(output.stderr).unwrap(),
-    }
-}
-
-fn error(code: &str, message: &str) -> String {
-    json!({"error": {"code": code, "message": message}}).to_string()
-}
 
 /// The restore steps' names, by number from 1.
 const NAMES: [&str; 10] = [
@@ -245,10 +27,50 @@ const NAMES: [&str; 10] = [
     "report",
 ];
 
-/// A step as a validation report or the restore stream carries it. (Objects
-/// built with `json!` go out with their keys sorted, and are printed so.)
+/// A step as a validation or restore report carries it. (Objects built
+/// with `json!` go out with their keys sorted, and are printed so.)
 fn step(number: usize, status: &str, detail: &str, ms: u64) -> Value {
     json!({"step": number, "name": NAMES[number - 1], "status": status, "detail": detail, "ms": ms})
+}
+
+/// The events of a step as the worker's journal records them: started
+/// (unless skipped), then finished, each with the step's report as detail;
+/// a rollback's steps are named `rollback: <name>`.
+fn with_step(job: Job, step: &Value, rollback: bool) -> Job {
+    let number = &step["step"];
+    let name = step["name"].as_str().unwrap();
+    let status = step["status"].as_str().unwrap();
+    let detail = step["detail"].as_str().unwrap();
+    let (prefix, step_name) = if rollback {
+        ("rollback ", format!("rollback: {name}"))
+    } else {
+        ("", name.to_owned())
+    };
+    let mut job = job;
+    if status != "skipped" {
+        let mut started = step.clone();
+        started["status"] = "started".into();
+        started["detail"] = "".into();
+        started["ms"] = 0.into();
+        job = job.event(
+            "step_started",
+            Some(&step_name),
+            None,
+            &format!("{prefix}step {number} ({name}) started"),
+            Some(&started.to_string()),
+        );
+    }
+    let mut message = format!("{prefix}step {number} ({name}) {status}");
+    if !detail.is_empty() {
+        message.push_str(&format!(": {detail}"));
+    }
+    job.event(
+        "step_finished",
+        Some(&step_name),
+        Some(status),
+        &message,
+        Some(&step.to_string()),
+    )
 }
 
 /// The five validation steps: all passed, or step 4 failed and 5 skipped.
@@ -273,28 +95,51 @@ fn validation_steps(valid: bool) -> Vec<Value> {
     steps
 }
 
+/// A `ValidationReport` of backup b1, as text with its keys in the
+/// worker's order.
 fn validation_report(valid: bool) -> String {
-    let summary = valid.then(|| {
+    let summary = if valid {
         json!({
             "tables": [{"name": "users", "type": "table", "rows": 200},
                        {"name": "tasks_fts", "type": "virtual", "rows": 3000}],
             "indexes": ["users_email_lower_uq", "teams_slug_live_uq"],
             "views": ["team_overview"], "triggers": [], "statements": 40,
         })
-    });
-    json!({"backup_id": "b1", "ok": valid, "steps": validation_steps(valid), "summary": summary})
         .to_string()
+    } else {
+        "null".into()
+    };
+    let steps = Value::from(validation_steps(valid)).to_string();
+    format!(
+        r#"{{"backup_id":"b1","ok":{valid},"steps":{steps},"summary":{summary},"warnings":[]}}"#
+    )
 }
 
-/// The NDJSON lines of a restore that ends with `outcome`, as the worker
-/// sends them: each step started then done (a skipped one only as skipped),
-/// the rollback's steps when there is one, then the report.
+/// A validation job `id` of backup b1: it succeeds with a valid report, or
+/// fails at step 4 with an invalid one (as the worker ends a backup that
+/// does not validate).
+fn validation_job(id: &str, valid: bool) -> Job {
+    let state = if valid { "succeeded" } else { "failed" };
+    let mut job = Job::new(id, "validate", state).params(r#"{"backup_id":"b1"}"#);
+    for step in validation_steps(valid) {
+        job = with_step(job, &step, false);
+    }
+    if !valid {
+        job = job
+            .error("step 4 (checksum) failed: sha256 of the SQL is aa..., the manifest says bb...");
+    }
+    job.report(validation_report(valid))
+}
+
+/// A restore job `j1` of backup b1 that ends with `outcome`, its events as
+/// the worker records them and its `RestoreReport`:
 ///
 /// - `succeeded`: all ten steps pass.
 /// - `failed`: step 4 fails validation, 5-10 are skipped, nothing is written.
 /// - `rolled_back`: the import (8) fails; 7-9 run again with the safety backup.
-/// - `rollback_failed`: the same without a safety backup (skipped at 6).
-fn restore_stream(outcome: &str) -> Vec<String> {
+/// - `rollback_failed`: the same without a safety backup (skipped at 6),
+///   so nothing could be rolled back.
+fn restore_job(outcome: &str) -> Job {
     let mut done = Vec::new();
     for number in 1..=10 {
         let (status, detail, ms) = match (outcome, number) {
@@ -316,24 +161,39 @@ fn restore_stream(outcome: &str) -> Vec<String> {
             step(9, "passed", "15 checks passed", 90),
         ]
     });
-    let mut lines = Vec::new();
-    let mut send = |kind: &str, step: &Value| {
-        if step["status"] != "skipped" {
-            let mut started = step.clone();
-            started["status"] = "started".into();
-            started["detail"] = "".into();
-            started["ms"] = 0.into();
-            lines.push(event(kind, started));
-        }
-        lines.push(event(kind, step.clone()));
-    };
+    let mut job = Job::new("j1", "restore", outcome).params(
+        r#"{"backup_id":"b1","confirm":"app-db","skip_safety_backup":false,
+            "allow_cross_environment":false}"#,
+    );
     for step in &done[..done.len() - 1] {
-        send("step", step);
+        job = with_step(job, step, false);
     }
     for step in rollback.iter().flatten() {
-        send("rollback", step);
+        job = with_step(job, step, true);
     }
-    send("step", done.last().unwrap());
+    if outcome == "rollback_failed" {
+        job = job.warning(
+            Some("import"),
+            "no safety backup was taken (skip_safety_backup), so nothing could be rolled back: \
+             the database is partly restored and needs an operator",
+        );
+    }
+    job = with_step(job, done.last().unwrap(), false);
+    job = match outcome {
+        "failed" => job.error(
+            "step 4 (checksum) failed: sha256 differs from the manifest. The database was not \
+             changed",
+        ),
+        "rolled_back" => job.error(
+            "step 8 (import) failed: batch 3: SQLITE_TOOBIG. The database was restored to its \
+             state before the restore from the safety backup pre1",
+        ),
+        "rollback_failed" => job.error(
+            "step 8 (import) failed: batch 3: SQLITE_TOOBIG. The rollback failed too: the \
+             database may be partly restored. Restore the safety backup (none was taken) by hand",
+        ),
+        _ => job,
+    };
     let check = |name: &str, detail: &str| json!({"name": name, "ok": true, "detail": detail});
     let verification = match outcome {
         "failed" => vec![],
@@ -354,35 +214,31 @@ fn restore_stream(outcome: &str) -> Vec<String> {
     let succeeded = outcome == "succeeded";
     let report = json!({
         "restore_id": "r1", "backup_id": "b1", "outcome": outcome,
-        "started_at": "2026-11-21T03:00:00.000Z", "finished_at": "2026-11-21T03:00:04.000Z",
+        "started_at": "2026-11-21T02:00:01.000Z", "finished_at": "2026-11-21T02:00:05.500Z",
         "safety_backup_id": if outcome == "rollback_failed" || outcome == "failed" { None } else { Some("pre1") },
         "safety_backup_skipped": outcome == "rollback_failed",
         "rows_imported": if succeeded { 3200 } else { 0 },
         "statements_imported": if succeeded { 40 } else { 0 },
-        "steps": done, "verification": verification, "rollback": rollback,
+        "steps": done, "verification": verification, "rollback": rollback, "warnings": [],
     });
-    lines.push(
-        json!({"event": "report", "report": report, "wasm_memory_bytes": 9_000_000}).to_string(),
-    );
-    lines
+    job.report(report.to_string())
 }
 
-fn event(kind: &str, step: Value) -> String {
-    let mut event = json!({"event": kind});
-    event
-        .as_object_mut()
-        .unwrap()
-        .extend(step.as_object().unwrap().clone());
-    event.to_string()
+/// `restore b1 --confirm app-db --yes` and `extra` against `worker`.
+fn restore(worker: &FakeWorker, extra: &[&str]) -> Run {
+    let mut args = vec!["restore", "b1", "--confirm", "app-db", "--yes"];
+    args.extend(extra);
+    worker.run_admin(&args)
 }
 
 #[test]
 fn validate_prints_a_checklist_and_the_tables_and_exits_0_when_valid() {
+    let job = validation_job("j1", true);
     let worker = FakeWorker::start(vec![(
         "POST /v1/backups/b1/validate",
-        Answer::Body(200, validation_report(true)),
+        Answer::Start(job.clone()),
     )]);
-    let run = worker.run(&["validate", "b1"]).expect(0);
+    let run = worker.run(&["validate", "b1"]).expect_followed(0);
     assert_eq!(
         run.stdout_text(),
         "\
@@ -400,11 +256,31 @@ tasks_fts  virtual  3000
 "
     );
     let requests = worker.requests();
-    assert_eq!(requests[0].line, "POST /v1/backups/b1/validate");
-    assert_eq!(requests[0].body, "", "an empty body");
     assert_eq!(
-        requests[0].authorization.as_deref(),
-        Some(&*format!("Bearer {READ_TOKEN}"))
+        worker.lines(),
+        [
+            "POST /v1/backups/b1/validate".to_owned(),
+            "GET /v1/jobs/j1/events?after=0".to_owned(),
+            format!("GET /v1/jobs/j1/events?after={}", job.event_texts().len()),
+        ]
+    );
+    assert_eq!(requests[0].text(), "", "an empty body");
+    for request in &requests {
+        assert_eq!(
+            request.authorization.as_deref(),
+            Some(&*format!("Bearer {READ_TOKEN}")),
+            "{}",
+            request.line
+        );
+        assert_eq!(request.accept.as_deref(), Some("application/json"));
+    }
+    assert!(
+        run.stderr.contains(
+            "\n02:00:00Z download finished in 120 ms: step 1 (download) passed: 4.5 MiB read \
+             from R2\n"
+        ),
+        "each step as it ended: {}",
+        run.stderr
     );
 }
 
@@ -412,9 +288,9 @@ tasks_fts  virtual  3000
 fn validate_shows_the_failed_and_skipped_steps_and_exits_1_when_not_valid() {
     let worker = FakeWorker::start(vec![(
         "POST /v1/backups/b1/validate",
-        Answer::Body(422, validation_report(false)),
+        Answer::Start(validation_job("j1", false)),
     )]);
-    let run = worker.run(&["validate", "b1"]).expect(1);
+    let run = worker.run(&["validate", "b1"]).expect_followed(1);
     let stdout = run.stdout_text();
     assert!(
         stdout.ends_with(
@@ -427,36 +303,50 @@ fn validate_shows_the_failed_and_skipped_steps_and_exits_1_when_not_valid() {
     );
     assert!(!stdout.contains("Valid"), "{stdout}");
     assert_eq!(
-        run.stderr,
+        run.error_line(),
         "d1-vault: backup b1 failed validation: step 4 checksum: sha256 of the SQL is aa..., \
-         the manifest says bb...\n"
+         the manifest says bb...; it would not restore: pick another backup ('d1-vault list')"
+    );
+    assert!(
+        run.stderr
+            .contains(" checksum failed in 30 ms: step 4 (checksum) failed: sha256 of the SQL"),
+        "{}",
+        run.stderr
     );
 }
 
 #[test]
-fn validate_json_prints_the_report_as_sent_with_the_same_exit_status() {
+fn validate_json_prints_the_events_then_the_job_with_its_report_as_sent() {
+    let valid = validation_job("j1", true);
+    let invalid = validation_job("j2", false);
     let worker = FakeWorker::start(vec![
-        (
-            "POST /v1/backups/b1/validate",
-            Answer::Body(200, validation_report(true)),
-        ),
-        (
-            "POST /v1/backups/b2/validate",
-            Answer::Body(422, validation_report(false)),
-        ),
+        ("POST /v1/backups/b1/validate", Answer::Start(valid.clone())),
+        ("POST /v1/backups/b2/validate", Answer::Start(invalid)),
     ]);
-    let run = worker.run(&["validate", "b1", "--json"]).expect(0);
-    let printed: Value = serde_json::from_slice(&run.stdout).unwrap();
+    let run = worker.run(&["validate", "b1", "--json"]).expect_followed(0);
+    assert_eq!(run.stderr, "");
+    let mut expected = valid.event_texts();
+    expected.push(valid.finished());
+    assert_eq!(run.stdout_text(), expected.join("\n") + "\n");
+    let last = run.stdout_text().lines().last().unwrap().to_owned();
+    let printed: Value = serde_json::from_str(&last).unwrap();
     assert_eq!(
-        printed,
+        printed["report"],
         serde_json::from_str::<Value>(&validation_report(true)).unwrap()
     );
-    let stdout = run.stdout_text();
-    assert!(stdout.find("\"backup_id\"").unwrap() < stdout.find("\"ok\"").unwrap());
+    assert!(last.find("\"backup_id\"").unwrap() < last.find("\"ok\"").unwrap());
 
-    let run = worker.run(&["validate", "b2", "--json"]).expect(1);
-    let printed: Value = serde_json::from_slice(&run.stdout).unwrap();
-    assert_eq!(printed["ok"], false);
+    let run = worker.run(&["validate", "b2", "--json"]).expect_followed(1);
+    let last = run.stdout_text().lines().last().unwrap().to_owned();
+    let printed: Value = serde_json::from_str(&last).unwrap();
+    assert_eq!(printed["state"], "failed");
+    assert_eq!(printed["report"]["ok"], false);
+    assert_eq!(
+        run.stderr.lines().count(),
+        1,
+        "only the error: {}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -507,14 +397,14 @@ fn restore_needs_confirm_and_yes_without_a_terminal_before_any_request() {
 }
 
 #[test]
-fn restore_refused_by_the_worker_is_exit_1_with_its_message() {
+fn restore_refused_by_the_worker_is_exit_1_with_its_message_and_starts_nothing() {
     let worker = FakeWorker::start(vec![
         (
             "POST /v1/backups/b1/restore",
             Answer::Body(
                 409,
                 error(
-                    "confirm_mismatch",
+                    "conflict",
                     "confirm \"app\" is not this worker's database \"app-db\"",
                 ),
             ),
@@ -522,10 +412,13 @@ fn restore_refused_by_the_worker_is_exit_1_with_its_message() {
         (
             "POST /v1/backups/b2/restore",
             Answer::Body(
-                422,
-                json!({"error": {"code": "invalid_backup", "message": "backup b2 fails validation"},
-                       "steps": validation_steps(false)})
-                .to_string(),
+                409,
+                error(
+                    "conflict",
+                    "backup b2 was taken in environment \"production\", this worker is \
+                     \"staging\"; pass allow_cross_environment: true if you mean it. Nothing \
+                     was done",
+                ),
             ),
         ),
     ]);
@@ -535,7 +428,7 @@ fn restore_refused_by_the_worker_is_exit_1_with_its_message() {
     assert_eq!(
         run.stderr,
         "d1-vault: confirm \"app\" is not this worker's database \"app-db\" \
-         (HTTP 409 confirm_mismatch)\n"
+         (HTTP 409 conflict)\n"
     );
     assert!(run.stdout.is_empty());
     let request = &worker.requests()[0];
@@ -543,9 +436,8 @@ fn restore_refused_by_the_worker_is_exit_1_with_its_message() {
         request.authorization.as_deref(),
         Some(&*format!("Bearer {ADMIN_TOKEN}"))
     );
-    let body: Value = serde_json::from_str(&request.body).unwrap();
     assert_eq!(
-        body,
+        request.json(),
         json!({"confirm": "app", "skip_safety_backup": false, "allow_cross_environment": false})
     );
 
@@ -560,31 +452,27 @@ fn restore_refused_by_the_worker_is_exit_1_with_its_message() {
             "--allow-cross-environment",
         ])
         .expect(1);
-    assert_eq!(
-        run.stderr,
-        "d1-vault: backup b2 fails validation (HTTP 422 invalid_backup)\n"
-    );
     assert!(
-        run.stdout_text().contains("✗ 4 checksum ..........."),
-        "the checklist: {}",
-        run.stdout_text()
+        run.stderr
+            .ends_with("Nothing was done (HTTP 409 conflict)\n"),
+        "{}",
+        run.stderr
     );
-    let body: Value = serde_json::from_str(&worker.requests()[1].body).unwrap();
     assert_eq!(
-        body,
+        worker.requests()[1].json(),
         json!({"confirm": "app-db", "skip_safety_backup": true, "allow_cross_environment": true})
     );
+    assert_eq!(worker.lines().len(), 2, "no job to follow");
 }
 
 #[test]
-fn restore_prints_each_step_as_it_arrives_then_the_summary() {
+fn restore_prints_each_step_as_it_happens_then_the_summary() {
+    // Held after the first step (events 3 and 4, after queued and started)
+    // until the test has seen it: the CLI shows steps while the job runs.
+    let job = restore_job("succeeded").hold(4);
     let worker = FakeWorker::start(vec![(
         "POST /v1/backups/b1/restore",
-        // Held after the first step's two lines until the test has seen it.
-        Answer::Stream {
-            lines: restore_stream("succeeded"),
-            hold: Some(2),
-        },
+        Answer::Start(job.clone()),
     )]);
     let mut child = worker
         .command(
@@ -593,67 +481,81 @@ fn restore_prints_each_step_as_it_arrives_then_the_summary() {
         )
         .spawn()
         .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
     let mut seen = Vec::new();
     while !seen
         .iter()
-        .any(|line: &String| line.contains("] download") && line.contains("passed"))
+        .any(|line: &String| line.contains("download finished"))
     {
         let mut line = String::new();
         assert_ne!(
-            stdout.read_line(&mut line).unwrap(),
+            stderr.read_line(&mut line).unwrap(),
             0,
             "ended early: {seen:?}"
         );
         seen.push(line);
     }
-    worker.gate.send(()).unwrap();
+    worker.open_gate();
     let mut rest = String::new();
-    stdout.read_to_string(&mut rest).unwrap();
+    stderr.read_to_string(&mut rest).unwrap();
     let run = finish(child);
     assert!(
-        !worker.gate_timed_out.load(Ordering::SeqCst),
-        "the first step was printed only after the whole answer"
+        !worker.gate_timed_out(),
+        "the first step was shown only after the job had ended"
     );
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(run.stderr, "");
+    assert_eq!(run.code, 0, "{}{rest}", seen.concat());
+    let total = job.event_texts().len();
     assert_eq!(
-        worker.requests()[0].accept.as_deref(),
-        Some("application/x-ndjson, application/json")
+        worker.lines(),
+        [
+            "POST /v1/backups/b1/restore".to_owned(),
+            "GET /v1/jobs/j1/events?after=0".to_owned(),
+            "GET /v1/jobs/j1/events?after=4".to_owned(),
+            format!("GET /v1/jobs/j1/events?after={total}"),
+        ],
+        "each poll asks for the events after the last one seen"
     );
 
-    let output = seen.concat() + &rest;
-    let (live, summary) = output.split_once("\n\n").unwrap();
-    let live: Vec<&str> = live.lines().collect();
-    assert_eq!(live.len(), 1 + 20, "{output}");
+    let stderr = seen.concat() + &rest;
+    let lines: Vec<&str> = stderr.lines().collect();
     assert_eq!(
-        &live[..7],
+        lines[..7],
         [
-            "Restoring backup b1 into database app-db:",
-            "[ 1/10] download ............ started",
-            "[ 1/10] download ............ passed   40 ms",
-            "[ 2/10] integrity ........... started",
-            "[ 2/10] integrity ........... passed   40 ms",
-            "[ 3/10] decrypt ............. started",
-            "[ 3/10] decrypt ............. passed   40 ms",
-        ]
+            "Following restore job j1 (queued). Ctrl-C stops following; the job goes on in the \
+             worker.",
+            "restore: queued, waiting for the worker to start it  0 B  0 rows",
+            "02:00:00Z job queued",
+            "02:00:00Z job started",
+            "02:00:00Z download started: step 1 (download) started",
+            "02:00:00Z download finished in 40 ms: step 1 (download) passed",
+            "02:00:00Z integrity started: step 2 (integrity) started",
+        ],
+        "{stderr}"
     );
-    assert_eq!(
-        live[12],
-        "[ 6/10] safety backup ....... passed   1.2 s  pre-restore backup pre1 (pinned)"
-    );
-    assert_eq!(live[20], "[10/10] report .............. passed   40 ms");
-    let (headline, rest) = summary.split_once('\n').unwrap();
     assert!(
-        headline.starts_with("Restore r1 succeeded in ")
-            && headline.ends_with(": database app-db now holds backup b1."),
-        "{headline}"
+        stderr.contains(
+            "\n02:00:01Z safety backup finished in 1.2 s: step 6 (safety backup) passed: \
+             pre-restore backup pre1 (pinned)\n"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.ends_with("\n02:00:05Z job succeeded\n\n"),
+        "{stderr}"
+    );
+
+    let stdout = run.stdout_text();
+    let (headline, rest) = stdout.split_once('\n').unwrap();
+    assert_eq!(
+        headline,
+        "Restore job j1 succeeded in 4.5 s: database app-db now holds backup b1."
     );
     let expected_rest = "\
+Backup:        b1
 Rows imported: 3200 in 40 statements
-Report:        GET /v1/restores/r1
 Safety backup: pre1 (pinned), the data from before this restore; to bring it back:
   d1-vault restore pre1 --confirm app-db
+Report:        d1-vault job j1 --json
 
 Time per step:
 STEP  NAME            STATUS   TIME
@@ -667,182 +569,169 @@ STEP  NAME            STATUS   TIME
    8  import          passed  2.3 s
    9  verify          passed  40 ms
   10  report          passed  40 ms
-";
-    assert!(rest.starts_with(expected_rest), "{rest}");
-    assert!(
-        rest.ends_with(
-            "
+
 Verification:
   ✓ rows of users ................  expected 200, found 200
   ✓ schema hash ..................  expected cc, found cc
   ✓ rows of memberships_by_team ..  expected 466, found 466
   ✓ indexes ......................  expected a_long_index_name, a_long_index_name, a_long_index_name, a_long_index_name, a_long_index_na...
   ✓ foreign_key_check ............  0 violations; 0 at backup time
-"
-        ),
-        "{rest}"
-    );
+";
+    assert_eq!(rest, expected_rest);
 }
 
 #[test]
 fn a_restore_that_rolled_back_is_exit_1_and_says_the_data_is_back() {
     let worker = FakeWorker::start(vec![(
         "POST /v1/backups/b1/restore",
-        Answer::Stream {
-            lines: restore_stream("rolled_back"),
-            hold: None,
-        },
+        Answer::Start(restore_job("rolled_back")),
     )]);
-    let run = worker
-        .run_admin(&["restore", "b1", "--confirm", "app-db", "--yes"])
-        .expect(1);
+    let run = restore(&worker, &[]).expect_followed(1);
     let stdout = run.stdout_text();
-    for line in [
-        "[ 8/10] import .............. failed  700 ms  batch 3: SQLITE_TOOBIG\n\
-         [rollback 7/10] drop objects ........ started\n\
-         [rollback 7/10] drop objects ........ passed   20 ms  user objects dropped\n",
-        "[rollback 9/10] verify .............. passed   90 ms  15 checks passed\n\
-         [10/10] report .............. started\n",
+    for part in [
+        "Restore job j1 failed after 4.5 s: step 8 import: batch 3: SQLITE_TOOBIG; it was \
+         rolled back: database app-db was restored to its prior state from the safety backup \
+         pre1.\n",
+        "   8  import          failed  700 ms\n  10  report          passed   40 ms\n",
         "\nRollback:\n\
          \x20 ✓ 7 drop objects ........  20 ms  user objects dropped\n\
          \x20 ✓ 8 import ..............  2.1 s  3100 rows\n\
          \x20 ✓ 9 verify ..............  90 ms  15 checks passed\n",
-        "   8  import          failed  700 ms\n  10  report          passed   40 ms\n",
-        ": step 8 import: batch 3: SQLITE_TOOBIG; database app-db holds its data from before \
-         the restore again.\n",
     ] {
-        assert!(stdout.contains(line), "missing {line:?} in:\n{stdout}");
+        assert!(stdout.contains(part), "missing {part:?} in:\n{stdout}");
     }
     assert!(
-        stdout.contains("\nRestore r1 failed and was rolled back after "),
-        "{stdout}"
+        run.stderr.contains(
+            "02:00:01Z import failed in 700 ms: step 8 (import) failed: batch 3: \
+             SQLITE_TOOBIG\n\
+             02:00:01Z rollback: drop objects started: rollback step 7 (drop objects) started\n"
+        ),
+        "the rollback's steps as they happen: {}",
+        run.stderr
     );
     assert_eq!(
-        run.stderr,
-        "d1-vault: restore r1 failed and was rolled back: step 8 import: batch 3: \
-         SQLITE_TOOBIG; database app-db holds its data from before the restore again\n"
+        run.error_line(),
+        "d1-vault: restore job j1 failed after 4.5 s: step 8 import: batch 3: SQLITE_TOOBIG; \
+         it was rolled back: database app-db was restored to its prior state from the safety \
+         backup pre1"
     );
 }
 
 #[test]
 fn a_failed_restore_says_whether_the_database_was_changed_and_what_to_do() {
-    let worker = FakeWorker::start(vec![
-        (
-            "POST /v1/backups/b1/restore",
-            Answer::Stream {
-                lines: restore_stream("failed"),
-                hold: None,
-            },
-        ),
-        (
-            "POST /v1/backups/b2/restore",
-            Answer::Stream {
-                lines: restore_stream("rollback_failed"),
-                hold: None,
-            },
-        ),
-    ]);
-    let run = worker
-        .run_admin(&["restore", "b1", "--confirm", "app-db", "--yes"])
-        .expect(1);
+    let worker = FakeWorker::start(vec![(
+        "POST /v1/backups/b1/restore",
+        Answer::Start(restore_job("failed")),
+    )]);
+    let run = restore(&worker, &[]).expect_followed(1);
     let stdout = run.stdout_text();
     assert!(
-        stdout.contains(
-            "[ 4/10] checksum ............ failed   30 ms  sha256 differs from the manifest\n\
-             [ 5/10] sql validation ...... skipped\n"
+        stdout.starts_with(
+            "Restore job j1 failed after 4.5 s: step 4 checksum: sha256 differs from the \
+             manifest; database app-db was not changed.\n"
         ),
         "{stdout}"
     );
     assert!(stdout.contains("Safety backup: none taken\n"), "{stdout}");
     assert!(
+        stdout.contains("   5  sql validation  skipped\n"),
+        "{stdout}"
+    );
+    assert!(
         !stdout.contains("Verification"),
         "no checks, no section: {stdout}"
     );
+    assert!(
+        run.stderr
+            .contains("Z sql validation skipped: step 5 (sql validation) skipped\n"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(
-        run.stderr,
-        "d1-vault: restore r1 failed: step 4 checksum: sha256 differs from the manifest; \
-         database app-db was not changed\n"
+        run.error_line(),
+        "d1-vault: restore job j1 failed after 4.5 s: step 4 checksum: sha256 differs from the \
+         manifest; database app-db was not changed"
     );
 
-    let run = worker
-        .run_admin(&[
-            "restore",
-            "b2",
-            "--confirm",
-            "app-db",
-            "--yes",
-            "--skip-safety-backup",
-        ])
-        .expect(1);
+    let worker = FakeWorker::start(vec![(
+        "POST /v1/backups/b1/restore",
+        Answer::Start(restore_job("rollback_failed")),
+    )]);
+    let run = restore(&worker, &["--skip-safety-backup"]).expect_followed(1);
     let stdout = run.stdout_text();
     assert!(
-        stdout.contains(
-            "[ 6/10] safety backup ....... skipped         skipped at the operator's request\n"
-        ),
+        stdout.contains("   6  safety backup   skipped\n"),
         "{stdout}"
     );
     assert!(
         stdout.contains("Safety backup: none (--skip-safety-backup)\n"),
         "{stdout}"
     );
+    assert!(
+        run.stderr.contains(
+            " warning (import): no safety backup was taken (skip_safety_backup), so nothing \
+             could be rolled back"
+        ),
+        "{}",
+        run.stderr
+    );
     assert_eq!(
-        run.stderr,
-        "d1-vault: restore r1 failed and could not be rolled back: step 8 import: batch 3: \
-         SQLITE_TOOBIG; database app-db may be empty or partly restored and needs you now; \
-         no safety backup was taken: restore another backup (see 'd1-vault list')\n"
+        run.error_line(),
+        "d1-vault: restore job j1 failed after 4.5 s: step 8 import: batch 3: SQLITE_TOOBIG; \
+         no safety backup was taken (--skip-safety-backup), so nothing could be rolled back: \
+         database app-db may be empty or partly restored and needs you now; restore another \
+         backup (see 'd1-vault list')"
     );
 }
 
 #[test]
-fn restore_json_passes_every_line_through_unchanged() {
-    let worker = FakeWorker::start(vec![
-        (
-            "POST /v1/backups/b1/restore",
-            Answer::Stream {
-                lines: restore_stream("succeeded"),
-                hold: None,
-            },
-        ),
-        (
-            "POST /v1/backups/b2/restore",
-            Answer::Stream {
-                lines: restore_stream("rolled_back"),
-                hold: None,
-            },
-        ),
-    ]);
-    let run = worker
-        .run_admin(&["restore", "b1", "--confirm", "app-db", "--yes", "--json"])
-        .expect(0);
-    let expected: String = restore_stream("succeeded")
-        .iter()
-        .map(|line| format!("{line}\n"))
-        .collect();
-    assert_eq!(run.stdout_text(), expected);
+fn restore_json_prints_every_event_as_sent_then_the_final_job() {
+    let succeeded = restore_job("succeeded");
+    let worker = FakeWorker::start(vec![(
+        "POST /v1/backups/b1/restore",
+        Answer::Start(succeeded.clone()),
+    )]);
+    let run = restore(&worker, &["--json"]).expect_followed(0);
+    let mut expected = succeeded.event_texts();
+    expected.push(succeeded.finished());
+    assert_eq!(run.stdout_text(), expected.join("\n") + "\n");
+    assert_eq!(run.stderr, "");
 
-    let run = worker
-        .run_admin(&["restore", "b2", "--confirm", "app-db", "--yes", "--json"])
-        .expect(1);
-    let last = run.stdout_text().lines().last().unwrap().to_owned();
-    assert_eq!(last, *restore_stream("rolled_back").last().unwrap());
+    let rolled_back = restore_job("rolled_back");
+    let worker = FakeWorker::start(vec![(
+        "POST /v1/backups/b1/restore",
+        Answer::Start(rolled_back.clone()),
+    )]);
+    let run = restore(&worker, &["--json"]).expect_followed(1);
+    let stdout = run.stdout_text();
+    assert_eq!(stdout.lines().last().unwrap(), rolled_back.finished());
+    assert_eq!(stdout.lines().count(), rolled_back.event_texts().len() + 1);
+    assert_eq!(
+        run.stderr.lines().count(),
+        1,
+        "only the error: {}",
+        run.stderr
+    );
     assert!(run
         .stderr
-        .starts_with("d1-vault: restore r1 failed and was rolled back: "));
+        .starts_with("d1-vault: restore job j1 failed after 4.5 s: step 8 import: "));
 }
 
 #[test]
-fn restore_validate_only_calls_the_validate_route_with_the_read_token() {
+fn restore_validate_only_starts_a_validation_with_the_read_token() {
     let worker = FakeWorker::start(vec![
         (
             "POST /v1/backups/b1/validate",
-            Answer::Body(200, validation_report(true)),
+            Answer::Start(validation_job("j1", true)),
         ),
         (
             "POST /v1/backups/b2/validate",
-            Answer::Body(422, validation_report(false)),
+            Answer::Start(validation_job("j2", false)),
         ),
     ]);
-    let run = worker.run(&["restore", "b1", "--validate-only"]).expect(0);
+    let run = worker
+        .run(&["restore", "b1", "--validate-only"])
+        .expect_followed(0);
     assert!(
         run.stdout_text().starts_with("✓ 1 download"),
         "{}",
@@ -850,34 +739,43 @@ fn restore_validate_only_calls_the_validate_route_with_the_read_token() {
     );
     worker
         .run(&["restore", "b2", "--validate-only", "--confirm", "app-db"])
-        .expect(1);
+        .expect_followed(1);
+    let starts: Vec<String> = worker
+        .lines()
+        .into_iter()
+        .filter(|line| line.starts_with("POST"))
+        .collect();
     assert_eq!(
-        worker.lines(),
+        starts,
         [
             "POST /v1/backups/b1/validate",
             "POST /v1/backups/b2/validate"
         ]
     );
+    assert!(worker
+        .requests()
+        .iter()
+        .all(|r| r.authorization.as_deref() == Some(&*format!("Bearer {READ_TOKEN}"))));
 }
 
 #[test]
-fn a_stream_that_ends_without_a_report_or_is_not_json_is_exit_3() {
-    let mut cut = restore_stream("succeeded");
-    cut.truncate(9);
+fn answers_that_are_not_the_job_protocol_are_exit_3_naming_the_request() {
     let worker = FakeWorker::start(vec![
         (
             "POST /v1/backups/b1/restore",
-            Answer::Stream {
-                lines: cut,
-                hold: None,
-            },
+            Answer::Body(202, "{}".into()),
         ),
         (
             "POST /v1/backups/b2/restore",
-            Answer::Stream {
-                lines: vec!["<html>oops</html>".into()],
-                hold: None,
-            },
+            Answer::Body(202, "<html>oops</html>".into()),
+        ),
+        (
+            "POST /v1/backups/b3/restore",
+            Answer::Start(restore_job("succeeded")),
+        ),
+        (
+            "GET /v1/jobs/j1/events?after=0",
+            Answer::Body(200, r#"{"jobs":[]}"#.into()),
         ),
     ]);
     let run = worker
@@ -886,28 +784,42 @@ fn a_stream_that_ends_without_a_report_or_is_not_json_is_exit_3() {
     assert_eq!(
         run.stderr,
         format!(
-            "d1-vault: the answer to POST {}/v1/backups/b1/restore ended before the restore's \
-             report: its outcome is unknown; 'd1-vault list' shows whether a pre-restore \
-             backup was taken\n",
-            worker.url
+            "d1-vault: the answer to POST {}/v1/backups/b1/restore is not a job (no \"id\"): \
+             is the worker the same version as this CLI ({})?\n",
+            worker.url,
+            env!("CARGO_PKG_VERSION")
         )
     );
-    assert!(run.stdout_text().contains("[ 4/10] checksum"));
     let run = worker
         .run_admin(&["restore", "b2", "--confirm", "app-db", "--yes"])
         .expect(3);
-    assert!(
-        run.stderr
-            .ends_with("has a line that is not JSON: <html>oops</html>\n"),
-        "{}",
-        run.stderr
+    assert_eq!(
+        run.stderr,
+        format!(
+            "d1-vault: POST {0}/v1/backups/b2/restore answered HTTP 202 without JSON: is {0} a \
+             d1-vault worker? (<html>oops</html>)\n",
+            worker.url
+        )
     );
+    let run = worker
+        .run_admin(&["restore", "b3", "--confirm", "app-db", "--yes"])
+        .expect_followed(3);
+    assert_eq!(
+        run.error_line(),
+        format!(
+            "d1-vault: the answer to GET {}/v1/jobs/j1/events?after=0 is not a list of events \
+             (no \"events\"): is the worker the same version as this CLI ({})?",
+            worker.url,
+            env!("CARGO_PKG_VERSION")
+        )
+    );
+    assert!(run.stdout.is_empty());
 }
 
 #[test]
 fn validate_and_restore_document_their_options_and_exit_status() {
     for (command, needles) in [
-        ("validate", &["--json", "422"][..]),
+        ("validate", &["--json", "--no-wait", "fails validation"][..]),
         (
             "restore",
             &[
@@ -917,13 +829,12 @@ fn validate_and_restore_document_their_options_and_exit_status() {
                 "--allow-cross-environment",
                 "--yes",
                 "--json",
+                "--no-wait",
                 "rolled back",
             ][..],
         ),
     ] {
-        let usage = finish(cli(&[command, "--help"], &[]).spawn().unwrap())
-            .expect(0)
-            .stdout_text();
+        let usage = run(&[command, "--help"], &[]).expect(0).stdout_text();
         assert!(
             usage.starts_with(&format!("Usage: d1-vault {command} <backup-id>")),
             "{usage}"
@@ -934,8 +845,8 @@ fn validate_and_restore_document_their_options_and_exit_status() {
         {
             assert!(usage.contains(needle), "{command} --help lacks {needle}");
         }
-        let help = finish(cli(&["help", command], &[]).spawn().unwrap()).expect(0);
+        let help = run(&["help", command], &[]).expect(0);
         assert_eq!(help.stdout_text(), usage);
-        finish(cli(&[command, "b1", "--bogus"], &[]).spawn().unwrap()).expect(2);
+        run(&[command, "b1", "--bogus"], &[]).expect(2);
     }
 }

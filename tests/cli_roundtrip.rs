@@ -155,4 +155,16 @@ fn help_documents_every_command_and_the_exit_codes() {
         assert_eq!(cli.run(&["help", verb]).expect(0).stdout_text(), usage);
     }
     assert!(help.contains("3  I/O or configuration error"));
+    for verb in [
+        "backup", "validate", "restore", "import", "jobs", "job", "cancel",
+    ] {
+        assert!(
+            help.contains(&format!("\n  {verb} ")),
+            "{verb} missing from help"
+        );
+    }
+    assert!(
+        help.contains("130  Ctrl-C stopped following a job; the job goes on in the worker"),
+        "{help}"
+    );
 }

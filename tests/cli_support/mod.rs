@@ -11,6 +11,8 @@ use std::process::{Command, Output, Stdio};
 
 use d1_vault::format::MasterKey;
 
+pub mod worker;
+
 /// Test-only keys.
 pub const KEY_A: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 pub const KEY_B: &str = "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f";
@@ -34,6 +36,34 @@ pub struct Run {
 }
 
 impl Run {
+    /// Asserts the exit code of a run that followed a job: the job's
+    /// progress is on stderr, and a failure is its last line, the only one
+    /// that starts with `d1-vault: `.
+    pub fn expect_followed(self, code: i32) -> Self {
+        assert_eq!(self.code, code, "exit code; stderr: {}", self.stderr);
+        let errors = self
+            .stderr
+            .lines()
+            .filter(|line| line.starts_with("d1-vault: "))
+            .count();
+        if code == 0 {
+            assert_eq!(errors, 0, "no error: {}", self.stderr);
+        } else {
+            assert_eq!(errors, 1, "one error: {}", self.stderr);
+            assert!(
+                self.error_line().starts_with("d1-vault: "),
+                "the error comes last: {}",
+                self.stderr
+            );
+        }
+        self
+    }
+
+    /// The last line on stderr: the error of a failed run.
+    pub fn error_line(&self) -> &str {
+        self.stderr.lines().last().unwrap_or("")
+    }
+
     pub fn stdout_text(&self) -> String {
         String::from_utf8(self.stdout.clone()).unwrap()
     }

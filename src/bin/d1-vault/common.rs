@@ -22,6 +22,9 @@ pub const EXIT_USAGE: u8 = 2;
 /// Exit status: an I/O or configuration error (files, key variables, the
 /// worker's URL and token, a worker that cannot be reached).
 pub const EXIT_IO: u8 = 3;
+/// Exit status: Ctrl-C stopped following a job (128 + SIGINT, as shells
+/// report it); the job goes on in the worker.
+pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// Bytes read from an object per step: memory stays bounded whatever its size.
 pub const READ_SIZE: usize = 1024 * 1024;
@@ -58,6 +61,9 @@ pub enum CliError {
     Usage(String),
     /// A file or key variable could not be used.
     Io(String),
+    /// The operator pressed Ctrl-C while a job was followed: the job goes
+    /// on; the message says how to follow or cancel it.
+    Interrupted(String),
 }
 
 impl CliError {
@@ -90,6 +96,7 @@ impl CliError {
             CliError::Failed { .. } | CliError::Refused(_) => EXIT_FAILED,
             CliError::Usage(_) => EXIT_USAGE,
             CliError::Io(_) => EXIT_IO,
+            CliError::Interrupted(_) => EXIT_INTERRUPTED,
         }
     }
 }
@@ -98,9 +105,10 @@ impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             CliError::Failed { message, .. } => f.write_str(message),
-            CliError::Refused(message) | CliError::Usage(message) | CliError::Io(message) => {
-                f.write_str(message)
-            }
+            CliError::Refused(message)
+            | CliError::Usage(message)
+            | CliError::Io(message)
+            | CliError::Interrupted(message) => f.write_str(message),
         }
     }
 }

@@ -76,6 +76,11 @@ impl Json {
         }
     }
 
+    /// On one line, keys in their original order (for JSON lines).
+    pub fn compact(&self) -> String {
+        serde_json::to_string(self).expect("a Json value always serializes")
+    }
+
     /// Indented, two spaces a level, keys in their original order.
     pub fn pretty(&self) -> String {
         serde_json::to_string_pretty(self).expect("a Json value always serializes")
@@ -179,6 +184,7 @@ mod tests {
             5
         );
         assert!(json.pretty().starts_with("{\n  \"z\": 1,\n  \"a\": {"));
+        assert_eq!(json.compact(), text);
     }
 
     #[test]

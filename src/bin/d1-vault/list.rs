@@ -117,7 +117,7 @@ fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
 }
 
 /// `--limit`: a whole number of at least 1.
-fn parse_limit(value: std::ffi::OsString) -> Result<u64, CliError> {
+pub fn parse_limit(value: std::ffi::OsString) -> Result<u64, CliError> {
     value
         .to_str()
         .and_then(|text| text.parse::<u64>().ok())

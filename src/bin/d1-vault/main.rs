@@ -1,6 +1,7 @@
 //! `d1-vault`, the operator CLI: decrypt, verify, encrypt and inspect backup
 //! objects, and make keys, on the operator's machine; and list, show, take,
-//! delete and check backups through a deployed worker's HTTP API.
+//! validate, restore, delete and check backups through a deployed worker's
+//! HTTP API, following the worker's jobs to their end.
 //!
 //! One file per command; each exports a [`common::Command`] with its name,
 //! help and entry point, and `COMMANDS` below lists them. Adding a command is
@@ -12,6 +13,8 @@
 #[cfg(not(target_arch = "wasm32"))]
 mod backup;
 #[cfg(not(target_arch = "wasm32"))]
+mod cancel;
+#[cfg(not(target_arch = "wasm32"))]
 mod common;
 #[cfg(not(target_arch = "wasm32"))]
 mod decrypt;
@@ -20,11 +23,21 @@ mod delete;
 #[cfg(not(target_arch = "wasm32"))]
 mod encrypt;
 #[cfg(not(target_arch = "wasm32"))]
+mod follow;
+#[cfg(not(target_arch = "wasm32"))]
 mod health;
 #[cfg(not(target_arch = "wasm32"))]
 mod import;
 #[cfg(not(target_arch = "wasm32"))]
 mod inspect;
+#[cfg(not(target_arch = "wasm32"))]
+mod interrupt;
+#[cfg(not(target_arch = "wasm32"))]
+mod job;
+#[cfg(not(target_arch = "wasm32"))]
+mod job_record;
+#[cfg(not(target_arch = "wasm32"))]
+mod jobs;
 #[cfg(not(target_arch = "wasm32"))]
 mod json;
 #[cfg(not(target_arch = "wasm32"))]
@@ -32,21 +45,41 @@ mod keygen;
 #[cfg(not(target_arch = "wasm32"))]
 mod list;
 #[cfg(not(target_arch = "wasm32"))]
+mod outcome;
+#[cfg(not(target_arch = "wasm32"))]
+mod parts;
+#[cfg(not(target_arch = "wasm32"))]
+mod progress;
+#[cfg(not(target_arch = "wasm32"))]
 mod remote;
 #[cfg(not(target_arch = "wasm32"))]
 mod render;
 #[cfg(not(target_arch = "wasm32"))]
 mod restore;
 #[cfg(not(target_arch = "wasm32"))]
+mod restore_report;
+#[cfg(not(target_arch = "wasm32"))]
 mod retention;
+#[cfg(not(target_arch = "wasm32"))]
+mod retry;
+#[cfg(not(target_arch = "wasm32"))]
+mod screen;
 #[cfg(not(target_arch = "wasm32"))]
 mod show;
 #[cfg(not(target_arch = "wasm32"))]
+mod start;
+#[cfg(not(target_arch = "wasm32"))]
 mod status;
+#[cfg(not(target_arch = "wasm32"))]
+mod upload;
+#[cfg(not(target_arch = "wasm32"))]
+mod upload_progress;
 #[cfg(not(target_arch = "wasm32"))]
 mod validate;
 #[cfg(not(target_arch = "wasm32"))]
 mod verify;
+#[cfg(not(target_arch = "wasm32"))]
+mod watch;
 
 #[cfg(target_arch = "wasm32")]
 fn main() {}
@@ -65,6 +98,9 @@ const COMMANDS: &[common::Command] = &[
     validate::COMMAND,
     restore::COMMAND,
     import::COMMAND,
+    jobs::COMMAND,
+    job::COMMAND,
+    cancel::COMMAND,
     delete::COMMAND,
     retention::COMMAND,
     status::COMMAND,
@@ -89,15 +125,23 @@ Keys (decrypt, verify, encrypt, import of plain SQL) come from the environment, 
 
 The worker (list ... health) is found through the environment or --url/--token:
   D1_VAULT_URL     its address, like https://d1-vault-production.<account>.workers.dev
-  D1_VAULT_TOKEN   its READ_TOKEN, or ADMIN_TOKEN to back up, import, restore and delete
+  D1_VAULT_TOKEN   its READ_TOKEN, or ADMIN_TOKEN to back up, import, restore, cancel
+                   and delete
 
 Exit status, for scripts:
-  0  success
-  1  the object failed verification (authentication, format, or manifest
-     mismatch), or the worker refused or failed the request (HTTP 4xx or 5xx)
-  2  usage error (wrong command line)
-  3  I/O or configuration error (unreadable file, missing or invalid key
-     variable, no worker URL or token, a worker that cannot be reached)
+    0  success
+    1  the object failed verification (authentication, format, or manifest
+       mismatch), the worker refused or failed the request (HTTP 4xx or 5xx),
+       or a job ended failed, rolled_back, rollback_failed or cancelled
+    2  usage error (wrong command line)
+    3  I/O or configuration error (unreadable file, missing or invalid key
+       variable, no worker URL or token, a worker that cannot be reached)
+  130  Ctrl-C stopped following a job; the job goes on in the worker
+
+Backing up, validating, restoring and importing run as jobs in the worker:
+the CLI follows each to its end (not with --no-wait). 'd1-vault jobs' lists
+them, 'd1-vault job <id> --follow' follows one again, 'd1-vault cancel <id>'
+stops one.
 
 Errors are one line on stderr: 'd1-vault: <reason>'.
 ";

@@ -6,7 +6,7 @@
 
 use std::env;
 use std::ffi::OsString;
-use std::io::{BufRead, BufReader, ErrorKind};
+use std::io::ErrorKind;
 use std::time::Duration;
 
 use lexopt::Arg::{self, Long, Short};
@@ -23,8 +23,9 @@ pub const TOKEN_VAR: &str = "D1_VAULT_TOKEN";
 
 /// How long name resolution, and then the TCP and TLS handshakes, may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long a quick request (all but taking a backup) may take in all: ample
-/// for any read route, and a connection that hangs still ends.
+/// How long a quick request (all but an import's upload) may take in all:
+/// ample for any read route or for starting a job, and a connection that
+/// hangs still ends.
 pub const QUICK_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// What is escaped in a path segment or query value: everything but RFC 3986's
@@ -36,11 +37,8 @@ const ESCAPED: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
-/// The Accept header of ordinary requests.
+/// The Accept header of every request.
 const JSON: &str = "application/json";
-/// The Accept header of a streaming request: NDJSON while it goes well, a
-/// JSON error when it is refused.
-const NDJSON: &str = "application/x-ndjson, application/json";
 
 /// Longest piece of an unexpected (non-API) body quoted in an error.
 const SNIPPET_CHARS: usize = 160;
@@ -51,7 +49,7 @@ macro_rules! remote_options {
         "      --url <url>        the worker, like https://d1-vault-production.<account>.workers.dev
                          (default: $D1_VAULT_URL)
       --token <token>    the worker's READ_TOKEN, or ADMIN_TOKEN to back up,
-                         restore and delete
+                         restore, import, cancel and delete
                          (default: $D1_VAULT_TOKEN, the safer way: options show in ps)
 "
     };
@@ -281,7 +279,7 @@ impl Client {
     /// `GET <base><path>`; `path` starts with `/` and is already escaped.
     pub fn get(&self, path: &str) -> Result<Reply, CliError> {
         let url = format!("{}{path}", self.base);
-        let result = self.authorize(self.agent.get(&url), JSON).call();
+        let result = self.authorize(self.agent.get(&url)).call();
         self.reply("GET", url, result)
     }
 
@@ -289,56 +287,33 @@ impl Client {
     pub fn post(&self, path: &str, body: &serde_json::Value) -> Result<Reply, CliError> {
         let url = format!("{}{path}", self.base);
         let result = self
-            .authorize(self.agent.post(&url), JSON)
+            .authorize(self.agent.post(&url))
             .content_type("application/json")
             .send(body.to_string());
         self.reply("POST", url, result)
     }
 
-    /// `POST <base><path>` with a binary body.
-    pub fn post_bytes(&self, path: &str, body: &[u8]) -> Result<Reply, CliError> {
+    /// `PUT <base><path>` with a binary body.
+    pub fn put_bytes(&self, path: &str, body: &[u8]) -> Result<Reply, CliError> {
         let url = format!("{}{path}", self.base);
         let result = self
-            .authorize(self.agent.post(&url), JSON)
+            .authorize(self.agent.put(&url))
             .content_type("application/octet-stream")
             .send(body);
-        self.reply("POST", url, result)
+        self.reply("PUT", url, result)
     }
 
     /// `POST <base><path>` with no body.
     pub fn post_empty(&self, path: &str) -> Result<Reply, CliError> {
         let url = format!("{}{path}", self.base);
-        let result = self.authorize(self.agent.post(&url), JSON).send_empty();
+        let result = self.authorize(self.agent.post(&url)).send_empty();
         self.reply("POST", url, result)
-    }
-
-    /// `POST <base><path>` with a JSON body, to a route that answers success
-    /// with NDJSON (one JSON object per line, sent as the work goes on): a
-    /// 2xx body is handed over unread, to be read line by line as it
-    /// arrives; any other answer is read whole, for its error.
-    pub fn post_streaming(
-        &self,
-        path: &str,
-        body: &serde_json::Value,
-    ) -> Result<Streamed, CliError> {
-        let url = format!("{}{path}", self.base);
-        let result = self
-            .authorize(self.agent.post(&url), NDJSON)
-            .content_type("application/json")
-            .send(body.to_string());
-        match result {
-            Ok(response) if response.status().is_success() => Ok(Streamed::Lines(Lines {
-                reader: BufReader::new(response.into_body().into_reader()),
-                request: format!("POST {url}"),
-            })),
-            result => self.reply("POST", url, result).map(Streamed::Reply),
-        }
     }
 
     /// `DELETE <base><path>`.
     pub fn delete(&self, path: &str) -> Result<Reply, CliError> {
         let url = format!("{}{path}", self.base);
-        let result = self.authorize(self.agent.delete(&url), JSON).call();
+        let result = self.authorize(self.agent.delete(&url)).call();
         self.reply("DELETE", url, result)
     }
 
@@ -367,13 +342,9 @@ impl Client {
         })
     }
 
-    /// `request` with the token, if any, and `accept` as its Accept header.
-    fn authorize<B>(
-        &self,
-        request: ureq::RequestBuilder<B>,
-        accept: &str,
-    ) -> ureq::RequestBuilder<B> {
-        let request = request.header("Accept", accept);
+    /// `request` asking for JSON, with the token if any.
+    fn authorize<B>(&self, request: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
+        let request = request.header("Accept", JSON);
         match &self.token {
             Some(token) => request.header("Authorization", format!("Bearer {token}")),
             None => request,
@@ -435,6 +406,27 @@ impl Reply {
         })
     }
 
+    /// Whether the same request may succeed if sent again: the worker (or
+    /// the platform in front of it) failed (5xx), was too busy (429) or
+    /// timed out waiting for the request (408).
+    pub fn worth_retrying(&self) -> bool {
+        self.status.is_server_error()
+            || self.status == StatusCode::TOO_MANY_REQUESTS
+            || self.status == StatusCode::REQUEST_TIMEOUT
+    }
+
+    /// `METHOD url` of the request this answers, for messages.
+    pub fn request(&self) -> &str {
+        &self.request
+    }
+
+    /// The `code` of an API error body (`{"error":{"code":...}}`), if it is one.
+    pub fn error_code(&self) -> Option<String> {
+        let json = Json::parse(&self.body).ok()?;
+        let code = json.get("error")?.get("code")?.as_str()?;
+        Some(code.to_owned())
+    }
+
     /// The worker's refusal: `<message> (HTTP <status> <code>)`, or, for a
     /// body that is not an API error (a proxy's page), the status and a
     /// piece of the body.
@@ -468,50 +460,5 @@ impl Reply {
             None => line,
             Some((cut, _)) => format!("{}...", &line[..cut]),
         }
-    }
-}
-
-/// The answer to [`Client::post_streaming`].
-pub enum Streamed {
-    /// A 2xx answer: its body, to read line by line as it arrives.
-    Lines(Lines),
-    /// Any other answer, read whole.
-    Reply(Reply),
-}
-
-/// A streamed body, line by line. No line is waited for any longer than
-/// the client's timeout allows (none, for a restore).
-pub struct Lines {
-    reader: BufReader<ureq::BodyReader<'static>>,
-    /// `METHOD url`, for messages.
-    request: String,
-}
-
-impl Lines {
-    /// The next line, without its line ending; `None` at the end of the body.
-    /// A connection that breaks off, or a line that is not UTF-8, is an I/O
-    /// error (exit 3) naming the request.
-    pub fn next_line(&mut self) -> Result<Option<String>, CliError> {
-        let mut line = Vec::new();
-        let read = self.reader.read_until(b'\n', &mut line).map_err(|err| {
-            CliError::Io(format!("the answer to {} broke off: {err}", self.request))
-        })?;
-        if read == 0 {
-            return Ok(None);
-        }
-        while line.last().is_some_and(|&b| b == b'\n' || b == b'\r') {
-            line.pop();
-        }
-        String::from_utf8(line).map(Some).map_err(|_| {
-            CliError::Io(format!(
-                "the answer to {} has a line that is not UTF-8 text",
-                self.request
-            ))
-        })
-    }
-
-    /// `METHOD url` of the request this is the answer to.
-    pub fn request(&self) -> &str {
-        &self.request
     }
 }

@@ -1,17 +1,18 @@
 //! `d1-vault validate`: would this backup restore? The worker runs the first
 //! five steps of a restore (download, integrity, decrypt, checksum, SQL
-//! validation) over the whole object and reports each; nothing is written to
-//! the database. Also the step lines that `restore` prints.
+//! validation) over the whole object, as a job, and reports each; nothing
+//! is written to the database. Also the checklist lines that `restore`
+//! prints.
 
 use lexopt::Arg::{Long, Short, Value};
-use ureq::http::StatusCode;
 
 use crate::common::{missing, print_usage, CliError, Command};
+use crate::job_record::{Job, State};
 use crate::json::Json;
-use crate::remote::{
-    escape, remote_exit_status, remote_options, Auth, Client, RemoteArgs, RemoteOption,
-};
-use crate::render::{human_duration, text, write_stdout, Align, Table};
+use crate::outcome::{failure as job_failure, Conclusion};
+use crate::remote::{escape, remote_options, RemoteArgs, RemoteOption, QUICK_TIMEOUT};
+use crate::render::{human_duration, text, Align, Table};
+use crate::start::{following, job_exit_status, job_options, start, Start};
 
 pub const COMMAND: Command = Command {
     name: "validate",
@@ -22,14 +23,14 @@ pub const COMMAND: Command = Command {
 
 /// Width of a step's name and the dots after it, so the columns after it
 /// line up: the longest name, "sql validation", gets a few dots too.
-pub const NAME_WIDTH: usize = 21;
+const NAME_WIDTH: usize = 21;
 /// Longest detail of a passed step or check in a checklist; a failed one's
 /// is shown whole. (`--json` has every detail.)
 const PASSED_DETAIL_CHARS: usize = 100;
 
 const USAGE: &str = concat!(
     "\
-Usage: d1-vault validate <backup-id> [--json] [--url <url>] [--token <token>]
+Usage: d1-vault validate <backup-id> [--no-wait] [--json] [--url <url>] [--token <token>]
 
 Has the worker check one backup end to end, as the first five steps of a
 restore do, without touching the database:
@@ -39,24 +40,23 @@ restore do, without touching the database:
   4 checksum        the SQL's size and SHA-256 against the manifest
   5 sql validation  every statement is of an allowed kind (a failure names
                     its line)
-Prints each step as a checklist line with its time (✓ passed, ✗ failed,
+Ends with each step as a checklist line with its time (✓ passed, ✗ failed,
 – skipped: after a failure the later steps do not run), then what the
 backup holds: its tables with their types and row counts, and the numbers of
 indexes, views, triggers and statements. Needs the read token.
 
-The worker reads the whole object, so a large backup takes a while: the CLI
-waits as long as the worker works (only connecting is limited, to 10 s).
-
-Options:
-      --json             print the worker's report as it sent it (also when
-                         the backup is not valid)
 ",
+    following!(),
+    "
+Options:
+",
+    job_options!(),
     remote_options!(),
     "  -h, --help             show this help
 
 ",
-    remote_exit_status!(),
-    "A backup that fails validation (HTTP 422) is exit 1 too, after its checklist.
+    job_exit_status!(),
+    "A backup that fails validation is exit 1 too, after its checklist.
 
 Example, before restoring:
   d1-vault validate 20261121T020000.000Z-0a1b2c && \\
@@ -65,10 +65,11 @@ Example, before restoring:
 );
 
 fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
-    let (mut remote, mut id) = (RemoteArgs::default(), None);
+    let (mut remote, mut id, mut no_wait) = (RemoteArgs::default(), None, false);
     while let Some(arg) = parser.next()? {
         match arg {
             Short('h') | Long("help") => return print_usage(USAGE),
+            Long("no-wait") => no_wait = true,
             Value(value) if id.is_none() => {
                 let value = value
                     .into_string()
@@ -82,52 +83,55 @@ fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
         }
     }
     let id = id.ok_or_else(|| missing("the backup id (see 'd1-vault list')"))?;
-    // No overall time limit: validation reads the whole object.
-    let client = remote.client(Auth::Token, None)?;
-    validate(&client, &id, remote.json)
+    validate(&remote, &id, no_wait)
 }
 
-/// Has the worker validate backup `id` and prints its report: as the worker
-/// sent it with `json`, else as a checklist and a summary. `Ok` only when
-/// the worker says the backup is valid (HTTP 200 and `"ok": true`).
-pub fn validate(client: &Client, id: &str, json: bool) -> Result<(), CliError> {
+/// Starts a validation job for backup `id` and follows it (unless
+/// `no_wait`). `Ok` only when every step passed.
+pub fn validate(remote: &RemoteArgs, id: &str, no_wait: bool) -> Result<(), CliError> {
     let path = format!("/v1/backups/{}/validate", escape(id));
-    let reply = client.post_empty(&path)?;
-    let status = reply.status;
-    if !status.is_success() && status != StatusCode::UNPROCESSABLE_ENTITY {
-        return Err(reply.error());
+    let how = Start {
+        remote,
+        no_wait,
+        database: None,
+        timeout: Some(QUICK_TIMEOUT),
+    };
+    start(how, |client| client.post_empty(&path))
+}
+
+/// The end of a validation job: the checklist from its report, and what
+/// the backup holds when every step passed. `Ok` only for a job that
+/// succeeded with a report that says `"ok": true`.
+pub fn conclude(job: &Job) -> Conclusion {
+    let record = format!("see its record: d1-vault job {} --json", job.id);
+    let Some(report) = &job.report else {
+        return job_failure(job, &record);
+    };
+    let steps = report.get("steps").map(Json::items).unwrap_or_default();
+    let mut out = checklist(steps);
+    if job.state == State::Succeeded && report.get("ok").and_then(Json::as_bool) == Some(true) {
+        out.push_str(&summary(steps, report.get("summary")));
+        for warning in report.get("warnings").map(Json::items).unwrap_or_default() {
+            out.push_str(&format!("Warning: {}\n", text(Some(warning))));
+        }
+        return Conclusion::ok(out);
     }
-    let report = match reply.json() {
-        Ok(report) if report.get("steps").is_some() => report,
-        // A 422 without a report is an ordinary refusal.
-        _ if !status.is_success() => return Err(reply.error()),
-        Ok(_) => {
-            return Err(CliError::Io(format!(
-                "the answer to POST {path} has no \"steps\": is the worker the same \
-                 version as this CLI ({})?",
-                env!("CARGO_PKG_VERSION")
+    let result = match first_failed(steps) {
+        Some(step) if matches!(job.state, State::Succeeded | State::Failed) => {
+            Err(CliError::Refused(format!(
+                "backup {} failed validation: {}; it would not restore: pick another backup \
+                 ('d1-vault list')",
+                text(report.get("backup_id")),
+                failure(step)
             )))
         }
-        Err(err) => return Err(err),
-    };
-    let valid = status.is_success() && report.get("ok").and_then(Json::as_bool) == Some(true);
-    let steps = report.get("steps").map(Json::items).unwrap_or_default();
-    if json {
-        write_stdout(&format!("{}\n", report.pretty()))?;
-    } else {
-        let mut out = checklist(steps);
-        if valid {
-            out.push_str(&summary(steps, report.get("summary")));
+        _ => {
+            let ended = job_failure(job, &record);
+            out.push_str(&ended.text);
+            ended.result
         }
-        write_stdout(&out)?;
-    }
-    if valid {
-        return Ok(());
-    }
-    Err(CliError::Refused(match first_failed(steps) {
-        Some(step) => format!("backup {id} failed validation: {}", failure(step)),
-        None => format!("backup {id} failed validation (HTTP {})", status.as_u16()),
-    }))
+    };
+    Conclusion { text: out, result }
 }
 
 /// One line per step or check: a mark (✓ passed, ✗ failed, – skipped), the
@@ -221,7 +225,7 @@ pub fn status(step: &Json) -> &str {
 }
 
 /// A step's name followed by dots to `width`: `download ............`.
-pub fn dotted(step: &Json, width: usize) -> String {
+fn dotted(step: &Json, width: usize) -> String {
     let name = text(step.get("name"));
     let dots = width.saturating_sub(name.chars().count() + 1).max(2);
     format!("{name} {}", ".".repeat(dots))
@@ -245,7 +249,7 @@ pub fn time(step: &Json) -> String {
 }
 
 /// A step's detail on one line (the worker's may span several).
-pub fn detail(step: &Json) -> String {
+fn detail(step: &Json) -> String {
     match step.get("detail") {
         None | Some(Json::Null) => String::new(),
         detail => text(detail)
@@ -268,4 +272,93 @@ pub fn failure(step: &Json) -> String {
         out.push_str(&format!(": {detail}"));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::tests::job;
+
+    /// A validation job in `state` whose report has steps 1-5, step
+    /// `failed` failed and the later ones skipped.
+    fn validation(state: &str, failed: Option<u64>) -> Job {
+        let names = [
+            "download",
+            "integrity",
+            "decrypt",
+            "checksum",
+            "sql validation",
+        ];
+        let steps: Vec<String> = (1..=5u64)
+            .map(|n| {
+                let status = match failed {
+                    Some(f) if n == f => "failed",
+                    Some(f) if n > f => "skipped",
+                    _ => "passed",
+                };
+                format!(
+                    r#"{{"step":{n},"name":"{}","status":"{status}","detail":"d{n}","ms":200}}"#,
+                    names[n as usize - 1]
+                )
+            })
+            .collect();
+        let report = format!(
+            r#","report":{{"backup_id":"b1","ok":{},"steps":[{}],"summary":{{"tables":[
+            {{"name":"users","type":"table","rows":3}}],"indexes":["i"],"views":[],
+            "triggers":[],"statements":9}},"warnings":["no FTS5 content"]}}"#,
+            failed.is_none(),
+            steps.join(",")
+        );
+        job("validate", state, &report)
+    }
+
+    #[test]
+    fn a_valid_backup_ends_with_its_checklist_and_contents() {
+        let done = conclude(&validation("succeeded", None));
+        assert!(done.result.is_ok());
+        assert!(
+            done.text
+                .starts_with("✓ 1 download ............ 200 ms  d1\n"),
+            "{}",
+            done.text
+        );
+        assert!(done.text.contains(
+            "\nValid: every step passed in 1.0 s. 1 tables, 1 indexes, 0 views, 0 triggers, \
+             9 statements.\n"
+        ));
+        assert!(done.text.contains("users  table     3\n"), "{}", done.text);
+        assert!(
+            done.text.ends_with("Warning: no FTS5 content\n"),
+            "{}",
+            done.text
+        );
+    }
+
+    #[test]
+    fn an_invalid_backup_names_the_step_that_failed() {
+        let done = conclude(&validation("failed", Some(3)));
+        assert!(done.text.contains("✗ 3 decrypt"), "{}", done.text);
+        assert!(done.text.contains("– 4 checksum"), "{}", done.text);
+        assert_eq!(
+            done.result.unwrap_err().to_string(),
+            "backup b1 failed validation: step 3 decrypt: d3; it would not restore: pick \
+             another backup ('d1-vault list')"
+        );
+    }
+
+    #[test]
+    fn a_cancelled_or_reportless_validation_is_an_error_too() {
+        let cancelled = conclude(&validation("cancelled", Some(2)));
+        assert!(cancelled
+            .result
+            .unwrap_err()
+            .to_string()
+            .starts_with("validate job j1 was cancelled at step upload"));
+        let bare = conclude(&job("validate", "failed", r#","error":"no such backup""#));
+        assert_eq!(
+            bare.result.unwrap_err().to_string(),
+            "validate job j1 failed at step upload after 1 min 5 s: no such backup; see its \
+             record: d1-vault job j1 --json"
+        );
+    }
 }
