@@ -3,25 +3,70 @@
 //      and in wasm on workerd (the test-only bench route; the Workers clock
 //      stands still during CPU work, so the client times each request and
 //      subtracts the same work without cryptography);
-//   2. backups of the same database by the worker (cron path, on workerd
+//   2. backups of the same database by the worker (a backup job, on workerd
 //      with local D1 and R2), by `wrangler d1 export --local`, and by
-//      `sqlite3 .dump`: time, MB/s of SQL, rows/s, peak memory, bytes stored.
+//      `sqlite3 .dump`: time, MB/s of SQL, rows/s, peak memory, bytes stored;
+//   3. restores of that backup by the worker (a restore job: all ten steps,
+//      safety backup included), by `sqlite3 new.db < dump.sql` and by
+//      `wrangler d1 execute --file`.
+// The worker's jobs run in a Durable Object, slice by slice (one alarm,
+// one invocation, each). The worker's backup and restore are measured twice,
+// each on its own worker seeded with the same database:
+//   a. "one invocation": every slice budget at its maximum and
+//      ENFORCE_PLATFORM_LIMITS unset, so each job runs in as few slices as
+//      possible. Production could not run it so: its invocations may go
+//      over production's per-invocation limits;
+//   b. "Free-plan slices": ENFORCE_PLATFORM_LIMITS=free with 40 D1 queries
+//      and 500 subrequests per slice, so every invocation stays within the
+//      Free plan's 50 D1 queries and 1,000 subrequests (checked: the bench
+//      throws otherwise, or if a job does not succeed).
+// For each: wall time from the 202 to the job's final state, rows/s, MB/s
+// of SQL, slices, attempts, invocations (the worker's `job_slice` log
+// lines for the job), the most D1 queries and subrequests one invocation
+// used, and for (b) the overhead over (a).
 // It reports; it asserts nothing about time.
 
-import { execFile, spawnSync } from 'node:child_process';
-import { mkdir, readFile, rm, stat, symlink, copyFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdir, rm, stat, symlink, copyFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { ROOT, TEST_SECRETS, startWorker, tempDir, toolEnv, WRANGLER } from '../tests/e2e/harness.mjs';
+import { ROOT, TEST_SECRETS, cli as runCli, sqlite3, startWorker, tempDir, toolEnv, WRANGLER } from '../tests/e2e/harness.mjs';
 
-const run = promisify(execFile);
 const MIB = 1 << 20;
 const rows = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const formatMib = Number(process.env.BENCH_FORMAT_MIB ?? 64);
+const jobTimeoutMs = Number(process.env.BENCH_JOB_TIMEOUT_S ?? 4 * 3600) * 1000;
+const DATABASE = 'd1-vault-demo';
 const results = {};
+
+/** Production's per-invocation limits (src/platform.rs). */
+const PAID = { d1_queries: 1_000, subrequests: 10_000 };
+const FREE = { d1_queries: 50, subrequests: 1_000 };
+
+/** The two worker configurations the jobs are measured under. */
+const CONFIGS = {
+  one_invocation: {
+    label: 'one invocation',
+    // Every budget at the largest value src/config.rs accepts.
+    budget: { JOB_BUDGET_D1_QUERIES: '1000', JOB_BUDGET_SUBREQUESTS: '10000', JOB_BUDGET_KIB: '1048576', JOB_BUDGET_SECONDS: '600' },
+    // Empty: unset (wrangler.toml sets "paid" for every local run).
+    vars: { ENFORCE_PLATFORM_LIMITS: '' },
+    limits: null,
+  },
+  free_slices: {
+    label: 'Free-plan slices',
+    // JOB_BUDGET_KIB and JOB_BUDGET_SECONDS: the defaults.
+    budget: { JOB_BUDGET_D1_QUERIES: '40', JOB_BUDGET_SUBREQUESTS: '500' },
+    vars: { ENFORCE_PLATFORM_LIMITS: 'free' },
+    limits: FREE,
+  },
+};
 
 function mbps(bytes, ms) {
   return ms > 0 ? +(bytes / 1e6 / (ms / 1000)).toFixed(1) : null;
+}
+
+function overheadPct(ms, baseMs) {
+  return baseMs > 0 ? +((ms / baseMs - 1) * 100).toFixed(1) : null;
 }
 
 async function timed(fn) {
@@ -47,6 +92,91 @@ function measured(command, args, options = {}) {
   return { ms, peakBytes: peakKib * 1024 };
 }
 
+/** Starts a worker for configuration `key` with the bench's vars and budget. */
+function startConfigured(key) {
+  const config = CONFIGS[key];
+  return startWorker({
+    vars: { ...TEST_SECRETS, ENABLE_TEST_ROUTES: 'true', ...config.vars },
+    budget: config.budget,
+  });
+}
+
+/**
+ * Starts a job at `route`, times it from the 202 to its final state, and
+ * reads its invocations from the worker's `job_slice` log lines. Throws if
+ * the job does not succeed, or if an invocation went over `limits`.
+ */
+async function measuredJob(worker, what, route, body, limits) {
+  const job = await worker.startJob(route, { body });
+  const start = performance.now();
+  const done = await worker.waitForJob(job.id, { timeoutMs: jobTimeoutMs });
+  const ms = performance.now() - start;
+  if (done.state !== 'succeeded') {
+    throw new Error(`${what}: job ${job.id} ended ${done.state}: ${done.error}\n${JSON.stringify(done).slice(0, 4000)}`);
+  }
+  // The final slice logs its line once its record is saved: wait for it.
+  await worker.waitForEvent('job_slice', (e) => e.job === job.id && e.state === done.state, 60_000);
+  const slices = worker.events('job_slice').filter((e) => e.job === job.id);
+  const maxD1 = slices.reduce((max, e) => Math.max(max, e.d1_queries ?? 0), 0);
+  const maxSub = slices.reduce((max, e) => Math.max(max, e.subrequests ?? 0), 0);
+  if (limits) {
+    const over = slices.filter((e) => e.d1_queries > limits.d1_queries || e.subrequests > limits.subrequests);
+    if (over.length > 0) {
+      throw new Error(`${what}: ${over.length} of job ${job.id}'s ${slices.length} invocations went over ${limits.d1_queries} D1 queries or ${limits.subrequests} subrequests, e.g. ${JSON.stringify(over[0])}`);
+    }
+  }
+  const serverMs = done.started_at && done.finished_at ? Date.parse(done.finished_at) - Date.parse(done.started_at) : null;
+  return {
+    ms,
+    job: done,
+    figures: {
+      ms: Math.round(ms),
+      server_ms: Number.isFinite(serverMs) ? serverMs : null,
+      slices: done.slices,
+      attempts: done.attempts,
+      invocations: slices.length,
+      max_d1_queries: maxD1,
+      max_subrequests: maxSub,
+    },
+  };
+}
+
+/** The worker's backup job under configuration `key`; resolves with the manifest. */
+async function workerBackup(worker, key) {
+  const { label, limits } = CONFIGS[key];
+  const { ms, job, figures } = await measuredJob(worker, `backup (${label})`, '/v1/backups', undefined, limits);
+  const manifest = job.report;
+  results.worker_backup[key] = {
+    ...figures,
+    sql_bytes: manifest.plaintext.bytes,
+    stored_bytes: manifest.ciphertext.bytes,
+    sql_mb_s: mbps(manifest.plaintext.bytes, ms),
+    rows_s: Math.round(rows / (ms / 1000)),
+    statements: manifest.statements.count,
+  };
+  return manifest;
+}
+
+/** The worker's restore job of `manifest` under configuration `key`. */
+async function workerRestore(worker, key, manifest) {
+  const { label, limits } = CONFIGS[key];
+  const { ms, job, figures } = await measuredJob(
+    worker, `restore (${label})`, `/v1/backups/${manifest.id}/restore`, { confirm: DATABASE }, limits,
+  );
+  const report = job.report;
+  if (report?.outcome !== 'succeeded') throw new Error(`restore (${label}): ${JSON.stringify(report)}`);
+  if (report.rows_imported !== rows) throw new Error(`restore (${label}) imported ${report.rows_imported} rows, not ${rows}`);
+  const stepMs = Object.fromEntries(report.steps.map((step) => [step.name, step.ms]));
+  results.worker_restore[key] = {
+    ...figures,
+    sql_mb_s: mbps(manifest.plaintext.bytes, ms),
+    rows_s: Math.round(rows / (ms / 1000)),
+    import_ms: stepMs.import,
+    import_rows_s: stepMs.import ? Math.round(rows / (stepMs.import / 1000)) : null,
+    steps_ms: stepMs,
+  };
+}
+
 console.log(`d1-vault benchmark: ${rows.toLocaleString()} rows; format pass ${formatMib} MiB\n`);
 
 // 1a. Native format throughput.
@@ -61,7 +191,22 @@ results.format_native = {
   peak_rss_bytes: nativeLine.peak_rss_kib * 1024,
 };
 
-const worker = await startWorker();
+// One generated database, loaded into each worker.
+const sqlFile = path.join(await tempDir(), 'seed.sql');
+await writeFile(sqlFile, `CREATE TABLE events (
+  id INTEGER PRIMARY KEY, account_id INTEGER NOT NULL, kind TEXT NOT NULL,
+  payload TEXT, amount REAL, created_at TEXT NOT NULL);
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${rows})
+INSERT INTO events SELECT i, i % 9973, 'kind-' || (i % 17),
+  '{"note":"event ' || i || ' it''s done ✓","tags":["a","b"],"v":' || (i * 7919 % 100003) || '}',
+  (i % 100000) / 100.0, '2026-11-' || printf('%02d', 1 + i % 28) || 'T02:00:00Z' FROM n;
+CREATE INDEX events_account ON events(account_id);
+`);
+results.worker_backup = {};
+results.worker_restore = {};
+
+// (a) "one invocation": the format in wasm, the worker's jobs and every comparison.
+const worker = await startConfigured('one_invocation');
 try {
   // 1b. Format throughput in wasm on workerd.
   const bench = async (op) => {
@@ -89,39 +234,13 @@ try {
   };
 
   // 2. Backups of one generated database.
-  const sqlFile = path.join(await tempDir(), 'seed.sql');
-  const { writeFile } = await import('node:fs/promises');
-  await writeFile(sqlFile, `CREATE TABLE events (
-  id INTEGER PRIMARY KEY, account_id INTEGER NOT NULL, kind TEXT NOT NULL,
-  payload TEXT, amount REAL, created_at TEXT NOT NULL);
-WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${rows})
-INSERT INTO events SELECT i, i % 9973, 'kind-' || (i % 17),
-  '{"note":"event ' || i || ' it''s done ✓","tags":["a","b"],"v":' || (i * 7919 % 100003) || '}',
-  (i % 100000) / 100.0, '2026-11-' || printf('%02d', 1 + i % 28) || 'T02:00:00Z' FROM n;
-CREATE INDEX events_account ON events(account_id);
-`);
   await worker.d1File(sqlFile);
   const dbFile = await worker.sqliteFile();
-  const dbBytes = (await stat(dbFile)).size;
+  // The database's size through SQLite (the file alone misses what is still in its WAL).
+  const [pageCount, pageSize] = (await sqlite3(dbFile, 'PRAGMA page_count; PRAGMA page_size;')).trim().split('\n').map(Number);
+  const dbBytes = pageCount * pageSize;
 
-  const backup = await timed(async () => {
-    const res = await worker.fetch('/v1/backups', { method: 'POST', token: TEST_SECRETS.ADMIN_TOKEN });
-    if (res.status !== 201) throw new Error(`backup: ${res.status} ${await res.text()}`);
-    return res.json();
-  });
-  const manifest = backup.value;
-  const reportFile = path.join(await tempDir(), 'report.json');
-  await worker.r2Get(`backups/d1/reports/runs/${manifest.id}.json`, reportFile);
-  const report = JSON.parse(await readFile(reportFile, 'utf8'));
-  results.worker_backup = {
-    ms: Math.round(backup.ms),
-    sql_bytes: manifest.plaintext.bytes,
-    stored_bytes: manifest.ciphertext.bytes,
-    sql_mb_s: mbps(manifest.plaintext.bytes, backup.ms),
-    rows_s: Math.round(rows / (backup.ms / 1000)),
-    wasm_memory_bytes: report.memory_bytes,
-    statements: manifest.statements.count,
-  };
+  const manifest = await workerBackup(worker, 'one_invocation');
 
   const dumpOut = path.join(await tempDir(), 'dump.sql');
   const sqliteDump = measured('sh', ['-c', `sqlite3 '${dbFile}' .dump > '${dumpOut}'`]);
@@ -151,27 +270,9 @@ CREATE INDEX events_account ON events(account_id);
 
   // 3. Restores of the same backup: the worker (all ten steps, safety
   // backup included), `sqlite3 new.db < dump.sql`, `wrangler d1 execute --file`.
-  const restoreRun = await timed(async () => {
-    const res = await worker.fetch(`/v1/backups/${manifest.id}/restore`, {
-      method: 'POST', token: TEST_SECRETS.ADMIN_TOKEN, body: JSON.stringify({ confirm: 'd1-vault-demo' }),
-    });
-    const lines = (await res.text()).trim().split('\n').map((line) => JSON.parse(line));
-    return lines.at(-1);
-  });
-  const restoreReport = restoreRun.value.report;
-  if (restoreReport.outcome !== 'succeeded') throw new Error(`restore: ${JSON.stringify(restoreReport)}`);
-  const stepMs = Object.fromEntries(restoreReport.steps.map((step) => [step.name, step.ms]));
-  results.worker_restore = {
-    ms: Math.round(restoreRun.ms),
-    import_ms: stepMs.import,
-    rows_s: Math.round(rows / (restoreRun.ms / 1000)),
-    import_rows_s: stepMs.import ? Math.round(rows / (stepMs.import / 1000)) : null,
-    wasm_memory_bytes: restoreRun.value.wasm_memory_bytes,
-    steps_ms: stepMs,
-  };
+  await workerRestore(worker, 'one_invocation', manifest);
   const plainDump = path.join(await tempDir(), 'ours.sql');
   await worker.r2Get(`backups/d1/${manifest.id}.sql.enc`, `${plainDump}.enc`);
-  const { cli: runCli } = await import('../tests/e2e/harness.mjs');
   const decrypted = await runCli(['decrypt', `${plainDump}.enc`, '--id', manifest.id, '-o', plainDump], {
     env: { BACKUP_ENCRYPTION_KEY: TEST_SECRETS.BACKUP_ENCRYPTION_KEY },
   });
@@ -196,27 +297,87 @@ CREATE INDEX events_account ON events(account_id);
   await worker.stop();
 }
 
+// (b) "Free-plan slices": the same database, backed up and restored on a
+// worker of its own (started once (a)'s has stopped, so they do not compete).
+const free = await startConfigured('free_slices');
+try {
+  await free.d1File(sqlFile);
+  const manifest = await workerBackup(free, 'free_slices');
+  await workerRestore(free, 'free_slices', manifest);
+  // Every invocation of this worker's jobs, not only the two measured.
+  const over = free.events('job_slice').filter((e) => e.d1_queries > FREE.d1_queries || e.subrequests > FREE.subrequests);
+  if (over.length > 0) throw new Error(`Free-plan slices: ${over.length} invocations went over the Free plan's limits, e.g. ${JSON.stringify(over[0])}`);
+} finally {
+  await free.stop();
+}
+for (const table of [results.worker_backup, results.worker_restore]) {
+  table.free_slices.overhead_pct = overheadPct(table.free_slices.ms, table.one_invocation.ms);
+}
+for (const [key, config] of Object.entries(CONFIGS)) {
+  results.worker_backup[key].config = { ...config.budget, ENFORCE_PLATFORM_LIMITS: config.vars.ENFORCE_PLATFORM_LIMITS || null };
+}
+const one = [results.worker_backup.one_invocation, results.worker_restore.one_invocation];
+results.worker_backup.one_invocation.over_paid_limits = one.some((r) => r.max_d1_queries > PAID.d1_queries || r.max_subrequests > PAID.subrequests);
+
 const mib = (b) => (b == null ? '-' : `${(b / MIB).toFixed(1)} MiB`);
+const cell = (value, width) => String(value ?? '-').padStart(width);
+const pct = (value) => (value == null ? '-' : `${value > 0 ? '+' : ''}${value}%`);
 console.log('format            encrypt MB/s  decrypt MB/s  memory');
 console.log(`  native          ${String(results.format_native.encrypt_mb_s ?? '-').padStart(12)}  ${String(results.format_native.decrypt_mb_s ?? '-').padStart(12)}  ${mib(results.format_native.peak_rss_bytes)}`);
 console.log(`  wasm (workerd)  ${String(results.format_wasm.encrypt_mb_s).padStart(12)}  ${String(results.format_wasm.decrypt_mb_s).padStart(12)}  ${mib(results.format_wasm.wasm_memory_bytes)}`);
 console.log(`\nbackup of ${rows.toLocaleString()} rows (${mib(results.database.sqlite_file_bytes)} SQLite file)`);
-console.log('                      time s   SQL MiB   MB/s    rows/s     memory    stored');
-for (const [name, r] of Object.entries({ 'd1-vault (worker)': results.worker_backup, 'wrangler d1 export': results.wrangler_export, 'sqlite3 .dump': results.sqlite3_dump })) {
+console.log('                              time s   SQL MiB   MB/s    rows/s     memory    stored');
+for (const [name, r] of Object.entries({
+  'd1-vault, one invocation': results.worker_backup.one_invocation,
+  'd1-vault, Free slices': results.worker_backup.free_slices,
+  'wrangler d1 export': results.wrangler_export,
+  'sqlite3 .dump': results.sqlite3_dump,
+})) {
   if (r.error) {
-    console.log(`  ${name.padEnd(19)} failed: ${r.error}`);
+    console.log(`  ${name.padEnd(27)} failed: ${r.error}`);
     continue;
   }
-  console.log(`  ${name.padEnd(19)} ${(r.ms / 1000).toFixed(1).padStart(6)} ${(r.sql_bytes / MIB).toFixed(1).padStart(9)} ${String(r.sql_mb_s).padStart(6)} ${String(r.rows_s).padStart(9)} ${mib(r.wasm_memory_bytes ?? r.peak_rss_bytes).padStart(10)} ${mib(r.stored_bytes ?? r.sql_bytes).padStart(9)}`);
+  console.log(`  ${name.padEnd(27)} ${(r.ms / 1000).toFixed(1).padStart(6)} ${(r.sql_bytes / MIB).toFixed(1).padStart(9)} ${String(r.sql_mb_s).padStart(6)} ${String(r.rows_s).padStart(9)} ${mib(r.wasm_memory_bytes ?? r.peak_rss_bytes).padStart(10)} ${mib(r.stored_bytes ?? r.sql_bytes).padStart(9)}`);
 }
 console.log(`\nrestore of the same ${rows.toLocaleString()} rows`);
-console.log('                        time s     rows/s     memory');
-for (const [name, r] of Object.entries({ 'd1-vault (10 steps)': results.worker_restore, 'wrangler d1 execute': results.wrangler_execute, 'sqlite3 < dump.sql': results.sqlite3_import })) {
+console.log('                              time s     rows/s     memory');
+for (const [name, r] of Object.entries({
+  'd1-vault, one invocation': results.worker_restore.one_invocation,
+  'd1-vault, Free slices': results.worker_restore.free_slices,
+  'wrangler d1 execute': results.wrangler_execute,
+  'sqlite3 < dump.sql': results.sqlite3_import,
+})) {
   if (r.error) {
-    console.log(`  ${name.padEnd(21)} ${r.error}`);
+    console.log(`  ${name.padEnd(27)} ${r.error}`);
     continue;
   }
-  console.log(`  ${name.padEnd(21)} ${(r.ms / 1000).toFixed(1).padStart(6)} ${String(r.rows_s).padStart(10)} ${mib(r.wasm_memory_bytes ?? r.peak_rss_bytes).padStart(10)}`);
+  console.log(`  ${name.padEnd(27)} ${(r.ms / 1000).toFixed(1).padStart(6)} ${String(r.rows_s).padStart(10)} ${mib(r.wasm_memory_bytes ?? r.peak_rss_bytes).padStart(10)}`);
 }
-if (results.worker_restore.steps_ms) console.log(`  d1-vault steps (ms): ${JSON.stringify(results.worker_restore.steps_ms)}`);
+console.log('  (d1-vault rows: the ten steps, safety backup included)');
+
+console.log(`\nd1-vault jobs (time: from the 202 to the final state; invocations: job_slice log lines; max: in one invocation)`);
+console.log('                              time s     rows/s  SQL MB/s  slices  attempts  invocations  max D1 q  max subreq  overhead');
+for (const [name, r] of Object.entries({
+  'backup, one invocation': results.worker_backup.one_invocation,
+  'backup, Free slices': results.worker_backup.free_slices,
+  'restore, one invocation': results.worker_restore.one_invocation,
+  'restore, Free slices': results.worker_restore.free_slices,
+})) {
+  console.log(`  ${name.padEnd(27)} ${(r.ms / 1000).toFixed(1).padStart(6)} ${cell(r.rows_s, 10)} ${cell(r.sql_mb_s, 9)} ${cell(r.slices, 7)} ${cell(r.attempts, 9)} ${cell(r.invocations, 12)} ${cell(r.max_d1_queries, 9)} ${cell(r.max_subrequests, 11)} ${pct(r.overhead_pct).padStart(9)}`);
+}
+for (const key of Object.keys(CONFIGS)) {
+  const steps = results.worker_restore[key].steps_ms;
+  if (steps) console.log(`  restore steps, ${CONFIGS[key].label} (ms): ${JSON.stringify(steps)}`);
+}
+const oneMax = {
+  d1: Math.max(...one.map((r) => r.max_d1_queries)),
+  sub: Math.max(...one.map((r) => r.max_subrequests)),
+};
+console.log(`  one invocation: ENFORCE_PLATFORM_LIMITS unset and every slice budget at its maximum (1,000 D1 queries, 10,000 subrequests,
+    1 GiB of SQL, 600 s). This run would exceed production's per-invocation limits: nothing holds an invocation to the Paid
+    plan's 1,000 D1 queries and 10,000 subrequests (a unit of work may finish over its budget), and a slice of up to 1 GiB is
+    about 30 s of CPU (the default budget, 64 MiB, is about 2 s), at an alarm's 30 s limit. Most in one invocation here:
+    ${oneMax.d1.toLocaleString()} D1 queries, ${oneMax.sub.toLocaleString()} subrequests${results.worker_backup.one_invocation.over_paid_limits ? ' (over the Paid plan\'s limits)' : ''}.
+  Free-plan slices: ENFORCE_PLATFORM_LIMITS=free, 40 D1 queries and 500 subrequests per slice (other budgets default); every
+    invocation checked within the Free plan's 50 D1 queries and 1,000 subrequests.`);
 console.log(`\n${JSON.stringify(results)}`);

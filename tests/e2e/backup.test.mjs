@@ -5,10 +5,10 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
-  ROOT, TEST_SECRETS, cli, comparableDump, decryptBackup, splitStatements, sqlite3, startWorker, tempDir, wrangler,
+  ROOT, TEST_SECRETS, cli, comparableDump, decryptBackup, splitStatements, sqlite3, startWorker, tempDir,
 } from './harness.mjs';
 
 const ADMIN = TEST_SECRETS.ADMIN_TOKEN;
@@ -110,10 +110,15 @@ describe('the backup API', () => {
   });
   after(async () => worker?.stop());
 
-  test('POST /v1/backups answers 201 with the manifest; GET shows and lists it', async () => {
-    const res = await worker.fetch('/v1/backups', { method: 'POST', token: ADMIN, body: JSON.stringify({ note: 'before deploy' }) });
-    assert.equal(res.status, 201);
-    const manifest = await res.json();
+  test('POST /v1/backups answers 202 with a job whose report is the manifest; GET shows and lists it', async () => {
+    const started = await worker.startJob('/v1/backups', { body: { note: 'before deploy' } });
+    assert.equal(started.kind, 'backup');
+    assert.ok(['queued', 'running'].includes(started.state), started.state);
+    const job = await worker.waitForJob(started.id);
+    assert.equal(job.state, 'succeeded', JSON.stringify(job));
+    assert.ok(job.slices > 1, `the backup ran in ${job.slices} slice(s)`);
+    const manifest = job.report;
+    assert.equal(manifest.id, job.id, 'a backup job takes its backup\'s id');
     assert.equal(manifest.kind, 'manual');
     assert.equal(manifest.note, 'before deploy');
     const shown = await (await worker.fetch(`/v1/backups/${manifest.id}`, { token: READ })).json();
@@ -132,24 +137,8 @@ describe('the backup API', () => {
     assert.equal((await worker.fetch('/v1/backups', { method: 'POST', token: READ })).status, 403);
   });
 
-  test('a held lock makes POST /v1/backups answer 409 and take nothing', async () => {
-    const lock = path.join(dir, 'lock.json');
-    const now = Date.now();
-    await writeFile(lock, JSON.stringify({
-      operation: 'restore', holder: 'e2e', acquired_at: new Date(now).toISOString(), expires_at: new Date(now + 600_000).toISOString(),
-    }));
-    await worker.r2Put('backups/d1/state/lock.json', lock);
-    const before = await listBackups(worker);
-    const res = await worker.fetch('/v1/backups', { method: 'POST', token: ADMIN });
-    assert.equal(res.status, 409);
-    assert.match((await res.json()).error.message, /restore \(e2e\) is running/);
-    assert.deepEqual(await listBackups(worker), before);
-    await wrangler(['r2', 'object', 'delete', 'd1-vault-demo-backups/backups/d1/state/lock.json', '--local', '--persist-to', worker.stateDir]);
-  });
-
   test('a pinned backup is deleted only with force, and its objects go', async () => {
-    const res = await worker.fetch('/v1/backups', { method: 'POST', token: ADMIN, body: '{"pin": true}' });
-    const { id } = await res.json();
+    const { id } = await worker.backup({ pin: true });
     const refused = await worker.fetch(`/v1/backups/${id}`, { method: 'DELETE', token: ADMIN });
     assert.equal(refused.status, 409);
     assert.match((await refused.json()).error.message, /force=true/);
@@ -229,32 +218,3 @@ describe('retention across simulated months', () => {
   });
 });
 
-describe('an interrupted backup', () => {
-  test('leaves nothing listed, and the next run succeeds and cleans up', async () => {
-    const vars = { ...TEST_SECRETS, LOCK_TTL_SECONDS: '5' };
-    let worker = await startWorker({ vars });
-    const stateDir = worker.stateDir;
-    try {
-      await worker.d1('CREATE TABLE big (id INTEGER PRIMARY KEY, body TEXT)');
-      await worker.d1("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 40000) INSERT INTO big SELECT i, hex(zeroblob(1000)) || i FROM n");
-      const pending = worker.fetch('/v1/backups', { method: 'POST', token: ADMIN }).catch(() => null);
-      await new Promise((r) => setTimeout(r, 700));
-      await worker.stop({ keepState: true, signal: 'SIGKILL' });
-      await pending;
-      worker = await startWorker({ vars, stateDir });
-      assert.deepEqual(await listBackups(worker), [], 'nothing listed after the crash');
-      assert.ok((await worker.r2Keys()).includes('backups/d1/state/lock.json'), 'the kill landed mid-backup: its lock is left');
-      const refused = await worker.fetch('/v1/backups', { method: 'POST', token: ADMIN });
-      assert.equal(refused.status, 409, 'the abandoned lock holds until it expires');
-      await new Promise((r) => setTimeout(r, 5_500));
-      const res = await worker.fetch('/v1/backups', { method: 'POST', token: ADMIN });
-      assert.equal(res.status, 201, await res.clone().text());
-      const { id } = await res.json();
-      assert.deepEqual((await listBackups(worker)).map((b) => b.id), [id]);
-      const dataObjects = (await worker.r2Keys()).filter((k) => /^backups\/d1\/[^/]+\.sql\.enc$/.test(k));
-      assert.deepEqual(dataObjects, [`backups/d1/${id}.sql.enc`], 'no orphaned data objects');
-    } finally {
-      await worker.stop();
-    }
-  });
-});

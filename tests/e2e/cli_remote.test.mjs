@@ -135,7 +135,11 @@ describe('d1-vault against a running worker', () => {
   test('a pinned backup is deleted only with --force', async () => {
     const backup = await run(['backup', '--pin', '--json'], admin);
     assert.equal(backup.code, 0, backup.stderr);
-    const pinned = JSON.parse(backup.stdout);
+    const lines = backup.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const job = lines.at(-1);
+    assert.equal(job.state, 'succeeded', 'the last JSON line is the final job');
+    assert.ok(lines.slice(0, -1).every((event) => Number.isInteger(event.seq)), 'the lines before it are its events');
+    const pinned = job.report;
     assert.equal(pinned.pinned, true);
 
     const refused = await run(['delete', pinned.id, '--yes'], admin);

@@ -46,21 +46,14 @@ const EXPECTED = {
 };
 
 async function backUp(worker) {
-  const res = await worker.fetch('/v1/backups', { method: 'POST', token: ADMIN });
-  const body = await res.text();
-  assert.equal(res.status, 201, body);
-  return JSON.parse(body);
+  return worker.backup();
 }
 
-/** POSTs a restore; resolves with its final report (every NDJSON line read). */
+/** Starts a restore job and follows it to its end; resolves with its report. */
 async function restore(worker, id) {
-  const res = await worker.fetch(`/v1/backups/${id}/restore`, {
-    method: 'POST', token: ADMIN, body: JSON.stringify({ confirm: DATABASE }),
-  });
-  const text = await res.text();
-  assert.equal(res.status, 200, text);
-  const lines = text.split('\n').filter(Boolean).map((line) => JSON.parse(line));
-  return lines.at(-1).report;
+  const job = await worker.runJob(`/v1/backups/${id}/restore`, { body: { confirm: DATABASE } });
+  assert.ok(job.report, `the restore job ended ${job.state} without a report: ${job.error}`);
+  return job.report;
 }
 
 /**
@@ -180,12 +173,10 @@ describe('a backup that our own restore would not accept is never stored', () =>
   });
 
   test('a dump with a view its summary does not list fails with the reason, stores nothing and alerts', async () => {
-    const res = await worker.fetch('/v1/backups', { method: 'POST', token: ADMIN });
-    const body = await res.json();
-    assert.equal(res.status, 422, JSON.stringify(body));
-    assert.equal(body.error.code, 'validation_failed');
-    assert.match(body.error.message, /self-check/);
-    assert.match(body.error.message, /views \["d1vault_injected_fault"\]/);
+    const job = await worker.runJob('/v1/backups');
+    assert.equal(job.state, 'failed', JSON.stringify(job));
+    assert.match(job.error, /self-check/);
+    assert.match(job.error, /views \["d1vault_injected_fault"\]/);
 
     const list = await (await worker.fetch('/v1/backups', { token: READ })).json();
     assert.deepEqual(list.backups, []);

@@ -6,8 +6,10 @@
 // Results are checked independently of the worker: `sqlite3` on the local D1
 // file, wrangler's own `d1 execute` and `r2 object` commands, the native CLI.
 
+import assert from 'node:assert/strict';
 import { spawn, execFile } from 'node:child_process';
-import { mkdtemp, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { existsSync, openSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -137,6 +139,37 @@ export async function startWebhookReceiver() {
   };
 }
 
+/**
+ * Puts a crafted backup (SQL encrypted with the CLI) and its manifest,
+ * listing `tables`, into the worker's R2: a backup the worker did not take.
+ */
+export async function putCraftedBackup(worker, dir, id, sql, tables) {
+  const sqlFile = path.join(dir, `${id}.sql`);
+  const encFile = path.join(dir, `${id}.sql.enc`);
+  await writeFile(sqlFile, sql);
+  const encrypted = await cli(['encrypt', sqlFile, '--id', id, '-o', encFile], { env: { BACKUP_ENCRYPTION_KEY: TEST_SECRETS.BACKUP_ENCRYPTION_KEY } });
+  assert.equal(encrypted.code, 0, encrypted.stderr);
+  const object = await readFile(encFile);
+  const sha = (bytes) => createHash('sha256').update(bytes).digest('hex');
+  const schema = sql.split('\n').filter((line) => /^CREATE /.test(line)).map((line) => `${line.replace(/;$/, '')};\n`).join('');
+  const keyId = JSON.parse((await cli(['inspect', encFile, '--json'])).stdout.toString()).key_id;
+  const manifest = {
+    manifest_version: 1, id, created_at: new Date().toISOString(), duration_ms: 1, kind: 'manual',
+    environment: 'local', database: 'd1-vault-demo', pinned: false, note: 'crafted', worker_version: 'test',
+    object_key: `backups/d1/${id}.sql.enc`,
+    encryption: { key_id: keyId, cipher: 'AES-256-GCM', chunk_size: 65536 },
+    plaintext: { bytes: Buffer.byteLength(sql), sha256: sha(Buffer.from(sql)) },
+    ciphertext: { bytes: object.length, sha256: sha(object) },
+    snapshot: { consistent: false, detail: 'crafted' },
+    tables, indexes: [], views: [], triggers: [], schema_hash: sha(Buffer.from(schema)),
+    foreign_key_violations: 0, statements: { count: 1, largest_bytes: 1 },
+  };
+  const manifestFile = path.join(dir, `${id}.manifest.json`);
+  await writeFile(manifestFile, JSON.stringify(manifest));
+  await worker.r2Put(`backups/d1/${id}.sql.enc`, encFile);
+  await worker.r2Put(`backups/d1/manifests/${id}.manifest.json`, manifestFile);
+}
+
 /** Runs sqlite3 on a database file; resolves with stdout. */
 export async function sqlite3(file, sql, args = []) {
   // workerd and wrangler hold the local D1 file open; wait out their brief
@@ -195,6 +228,89 @@ export class Worker {
       await sleep(100);
     }
     throw new Error(`the worker never logged a matching ${event} event; its log:\n${this.logs().slice(-4000)}`);
+  }
+
+  /** `GET /v1/jobs/{id}`: the job's record. */
+  async job(id, { token = TEST_SECRETS.READ_TOKEN } = {}) {
+    const res = await this.fetch(`/v1/jobs/${id}`, { token });
+    const body = await res.text();
+    if (res.status !== 200) throw new Error(`GET /v1/jobs/${id} answered ${res.status}: ${body}`);
+    return JSON.parse(body).job;
+  }
+
+  /** Every event of job `id`, in order. */
+  async jobEvents(id, { token = TEST_SECRETS.READ_TOKEN } = {}) {
+    const events = [];
+    for (;;) {
+      const res = await this.fetch(`/v1/jobs/${id}/events?after=${events.at(-1)?.seq ?? 0}`, { token });
+      const body = await res.json();
+      if (res.status !== 200) throw new Error(`events of ${id}: ${res.status} ${JSON.stringify(body)}`);
+      if (body.events.length === 0) return events;
+      events.push(...body.events);
+    }
+  }
+
+  /**
+   * Polls job `id` until it ends (each poll is a request to the jobs'
+   * object, which re-arms its alarm after a restart); resolves with the
+   * final record.
+   */
+  async waitForJob(id, { timeoutMs = 300_000, token } = {}) {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const job = await this.job(id, { token });
+      if (!['queued', 'running'].includes(job.state)) return job;
+      await sleep(150);
+    }
+    throw new Error(`job ${id} did not end within ${timeoutMs} ms: ${JSON.stringify(await this.job(id, { token }))}`);
+  }
+
+  /**
+   * Polls job `id` until `reached(job)` holds (to kill the runtime at a
+   * step, say); fails if the job ends first. Resolves with the record.
+   */
+  async waitUntilJob(id, reached, what, { timeoutMs = 180_000 } = {}) {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const job = await this.job(id);
+      if (reached(job)) return job;
+      assert.ok(['queued', 'running'].includes(job.state), `job ${id} ended (${job.state}) before ${what}: ${JSON.stringify(job)}`);
+      await sleep(25);
+    }
+    throw new Error(`job ${id} never reached ${what}`);
+  }
+
+  /** POSTs `route` and expects `202` with a job; resolves with the job. */
+  async startJob(route, { token = TEST_SECRETS.ADMIN_TOKEN, body } = {}) {
+    const res = await this.fetch(route, { method: 'POST', token, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    if (res.status !== 202) throw new Error(`POST ${route} answered ${res.status}, not 202: ${text}`);
+    return JSON.parse(text).job;
+  }
+
+  /** Starts a job at `route` and waits for its end; resolves with the final record. */
+  async runJob(route, options = {}) {
+    const job = await this.startJob(route, options);
+    return this.waitForJob(job.id, options);
+  }
+
+  /** Takes a backup through the API and expects it to succeed; resolves with its manifest. */
+  async backup(body) {
+    const job = await this.runJob('/v1/backups', { body });
+    if (job.state !== 'succeeded') throw new Error(`the backup job ${job.id} ended ${job.state}: ${job.error}`);
+    return job.report;
+  }
+
+  /**
+   * Job `id`'s record as the jobs' Durable Object stored it on disk, read
+   * with sqlite3 (use it with the runtime stopped: what a crash left).
+   */
+  async jobOnDisk(id) {
+    const dir = path.join(this.stateDir, 'v3', 'do', 'd1-vault-JobsObject');
+    const files = (await readdir(dir)).filter((f) => f.endsWith('.sqlite') && f !== 'metadata.sqlite');
+    if (files.length !== 1) throw new Error(`expected one jobs object in ${dir}, found ${files}`);
+    const out = await sqlite3(path.join(dir, files[0]), `SELECT record FROM jobs_records WHERE id = '${id.replaceAll("'", "''")}'`);
+    return out.trim() ? JSON.parse(out) : null;
   }
 
   /** `wrangler d1 execute DB --local` against this worker's state, as JSON rows. */
@@ -282,11 +398,21 @@ process.on('exit', () => {
 });
 
 /**
+ * Slice budgets small enough that every job crosses many slice boundaries
+ * (each slice is one Durable Object alarm). wrangler.toml sets
+ * ENFORCE_PLATFORM_LIMITS for every local run, so each invocation is also
+ * held to production's limits.
+ */
+export const SMALL_SLICES = { JOB_BUDGET_D1_QUERIES: '8', JOB_BUDGET_SUBREQUESTS: '16', JOB_BUDGET_KIB: '256' };
+
+/**
  * Starts the built worker on a free port with a fresh state folder.
  * `vars` become the worker's env file (secrets and vars); by default the
- * test secrets plus ENABLE_TEST_ROUTES. Pass `stateDir` to reuse state.
+ * test secrets plus ENABLE_TEST_ROUTES, over `budget` (SMALL_SLICES unless
+ * given). Pass `stateDir` to reuse state.
  */
-export async function startWorker({ vars = { ...TEST_SECRETS, ENABLE_TEST_ROUTES: 'true' }, stateDir } = {}) {
+export async function startWorker({ vars = { ...TEST_SECRETS, ENABLE_TEST_ROUTES: 'true' }, stateDir, budget = SMALL_SLICES } = {}) {
+  vars = { ...budget, ...vars };
   const scratch = path.join(ROOT, '.state', 'e2e');
   await mkdir(scratch, { recursive: true });
   stateDir ??= await mkdtemp(path.join(scratch, 'worker-'));

@@ -4,6 +4,7 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { copyFile, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ROOT, TEST_SECRETS, WRANGLER, cli, comparableDump, sqlite3, startWorker, tempDir, toolEnv } from './harness.mjs';
@@ -28,20 +29,30 @@ DELETE FROM authors WHERE name = 'nobody';
 INSERT INTO authors (name) VALUES ('temp'); DELETE FROM authors WHERE name = 'temp';
 `;
 
+// About 20 MB of SQL: an object of three 8 MiB parts. (AUTOINCREMENT, like
+// SOURCE_SQL: D1 keeps sqlite_sequence once a restore has made it.)
+const BIG_SQL = `
+CREATE TABLE big (id INTEGER PRIMARY KEY AUTOINCREMENT, payload TEXT NOT NULL);
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000)
+INSERT INTO big SELECT i, hex(randomblob(1000)) FROM n;
+`;
+
 /** Encrypts `sqlFile` with the CLI and POSTs it to the import route. */
 async function importDump(worker, dir, sqlFile, id) {
   const encFile = path.join(dir, `${id}.enc`);
   const encrypted = await cli(['encrypt', sqlFile, '--id', id, '-o', encFile], { env: KEY_ENV });
   assert.equal(encrypted.code, 0, encrypted.stderr);
   const res = await worker.fetch('/v1/backups/import?note=external', { method: 'POST', token: ADMIN, body: await readFile(encFile) });
-  return { status: res.status, body: await res.json() };
+  const body = await res.json();
+  if (res.status !== 202) return { status: res.status, body };
+  const job = await worker.waitForJob(body.job.id);
+  return { status: 202, job, manifest: job.report };
 }
 
 async function restoreAll(worker, id) {
-  const res = await worker.fetch(`/v1/backups/${id}/restore`, { method: 'POST', token: ADMIN, body: JSON.stringify({ confirm: DATABASE }) });
-  assert.equal(res.status, 200);
-  const lines = (await res.text()).split('\n').filter(Boolean).map((l) => JSON.parse(l));
-  return lines.at(-1).report;
+  const job = await worker.runJob(`/v1/backups/${id}/restore`, { body: { confirm: DATABASE } });
+  assert.ok(job.report, `the restore job ended ${job.state}: ${job.error}`);
+  return job.report;
 }
 
 describe('importing external dumps', () => {
@@ -60,8 +71,10 @@ describe('importing external dumps', () => {
     await sqlite3(source, SOURCE_SQL);
     const dumpFile = path.join(dir, 'app.sql');
     await writeFile(dumpFile, await sqlite3(source, '.dump'));
-    const { status, body: manifest } = await importDump(worker, dir, dumpFile, 'ext-sqlite');
-    assert.equal(status, 201, JSON.stringify(manifest));
+    const { status, job, manifest } = await importDump(worker, dir, dumpFile, 'ext-sqlite');
+    assert.equal(status, 202);
+    assert.equal(job.state, 'succeeded', JSON.stringify(job));
+    assert.equal(job.kind, 'import');
     assert.equal(manifest.kind, 'imported');
     assert.equal(manifest.note, 'external');
     const rows = Object.fromEntries(manifest.tables.map((t) => [t.name, t.rows]));
@@ -82,8 +95,8 @@ describe('importing external dumps', () => {
       await copyFile(path.join(ROOT, 'wrangler.toml'), path.join(exportDir, 'wrangler.toml'));
       const exportFile = path.join(exportDir, 'export.sql');
       await run(WRANGLER, ['d1', 'export', 'DB', '--local', '--output', exportFile], { cwd: exportDir, env: toolEnv() });
-      const { status, body: manifest } = await importDump(worker, dir, exportFile, 'ext-wrangler');
-      assert.equal(status, 201, JSON.stringify(manifest));
+      const { job } = await importDump(worker, dir, exportFile, 'ext-wrangler');
+      assert.equal(job.state, 'succeeded', JSON.stringify(job));
       const report = await restoreAll(worker, 'ext-wrangler');
       assert.equal(report.outcome, 'succeeded', JSON.stringify(report, null, 2));
       // wrangler's export writes triggers before views, so the restored
@@ -104,7 +117,9 @@ describe('importing external dumps', () => {
     const env = { ...KEY_ENV, D1_VAULT_URL: worker.url, D1_VAULT_TOKEN: ADMIN };
     const imported = await cli(['import', dumpFile, '--id', 'ext-cli', '--note', 'via the CLI', '--json'], { env });
     assert.equal(imported.code, 0, imported.stderr);
-    const manifest = JSON.parse(imported.stdout.toString());
+    const job = JSON.parse(imported.stdout.toString().trim().split('\n').at(-1));
+    assert.equal(job.state, 'succeeded');
+    const manifest = job.report;
     assert.equal(manifest.kind, 'imported');
     assert.equal(manifest.note, 'via the CLI');
     const restored = await cli(['restore', 'ext-cli', '--confirm', DATABASE, '--yes'], { env });
@@ -112,13 +127,97 @@ describe('importing external dumps', () => {
     assert.equal(await comparableDump(await worker.sqliteFile()), await comparableDump(source));
   });
 
+  test('d1-vault import uploads a dump of several parts in parts, and it restores exactly', async () => {
+    const source = path.join(dir, 'big.db');
+    await sqlite3(source, BIG_SQL);
+    const dumpFile = path.join(dir, 'big.sql');
+    await writeFile(dumpFile, await sqlite3(source, '.dump'));
+    const env = { ...KEY_ENV, D1_VAULT_URL: worker.url, D1_VAULT_TOKEN: ADMIN };
+    const imported = await cli(['import', dumpFile, '--id', 'ext-parts', '--note', 'in parts'], { env });
+    assert.equal(imported.code, 0, imported.stderr);
+    assert.match(imported.stderr, /^Uploading backup ext-parts: [\d.]+ MiB in 3 parts of up to 8\.0 MiB\./);
+    assert.match(imported.stderr, /\nUploaded [\d.]+ MiB in 3 parts in /);
+    assert.match(imported.stdout.toString(), /^Imported ext-parts: 1 tables, 10000 rows, validated by the worker\./);
+    const manifest = await (await worker.fetch('/v1/backups/ext-parts', { token: ADMIN })).json();
+    assert.equal(manifest.kind, 'imported');
+    assert.equal(manifest.note, 'in parts');
+    assert.ok(manifest.ciphertext.bytes > 2 * (8 << 20), `${manifest.ciphertext.bytes} bytes`);
+    const report = await restoreAll(worker, 'ext-parts');
+    assert.equal(report.outcome, 'succeeded', JSON.stringify(report, null, 2));
+    assert.equal(await comparableDump(await worker.sqliteFile()), await comparableDump(source));
+
+    const again = await worker.fetch('/v1/imports', { method: 'POST', token: ADMIN, body: JSON.stringify({ id: 'ext-parts' }) });
+    assert.equal(again.status, 409);
+    assert.equal((await again.json()).error.code, 'conflict');
+  });
+
+  test('a part sent again replaces the first one, and the object is intact', async () => {
+    const encFile = path.join(dir, 'retry.enc');
+    const encrypted = await cli(['encrypt', path.join(dir, 'big.sql'), '--id', 'ext-retry', '-o', encFile], { env: KEY_ENV });
+    assert.equal(encrypted.code, 0, encrypted.stderr);
+    const object = await readFile(encFile);
+    const started = await worker.fetch('/v1/imports', { method: 'POST', token: ADMIN, body: JSON.stringify({ id: 'ext-retry' }) });
+    const { upload } = await started.json();
+    assert.equal(started.status, 201, JSON.stringify(upload));
+    assert.equal(upload.part_size, 8 << 20);
+    const query = `?upload_id=${encodeURIComponent(upload.upload_id)}`;
+    const put = async (number, bytes) => {
+      const res = await worker.fetch(`/v1/imports/ext-retry/parts/${number}${query}`, { method: 'PUT', token: ADMIN, body: bytes });
+      const body = await res.json();
+      assert.equal(res.status, 200, JSON.stringify(body));
+      assert.equal(body.part_number, number);
+      return body;
+    };
+    const parts = [];
+    for (let offset = 0; offset < object.length; offset += upload.part_size) parts.push(object.subarray(offset, offset + upload.part_size));
+    assert.equal(parts.length, 3);
+    const damaged = Buffer.from(parts[1]).fill(0, 0, 4096);
+    const sent = [await put(1, parts[0]), await put(2, damaged), await put(3, parts[2])];
+    // A retry: part 2 again, as it should be; the first one sent is replaced.
+    const retried = await put(2, parts[1]);
+    assert.notEqual(retried.etag, sent[1].etag);
+    const complete = (parts) =>
+      worker.fetch(`/v1/imports/ext-retry/complete${query}`, { method: 'POST', token: ADMIN, body: JSON.stringify({ parts }) });
+    const stale = await complete(sent);
+    assert.equal(stale.status, 500, 'the replaced part is gone');
+    const res = await complete([sent[0], retried, sent[2]]);
+    const body = await res.json();
+    assert.equal(res.status, 202, JSON.stringify(body));
+    const job = await worker.waitForJob(body.job.id);
+    assert.equal(job.state, 'succeeded', JSON.stringify(job));
+    const sha256 = createHash('sha256').update(object).digest('hex');
+    assert.deepEqual(job.report.ciphertext, { bytes: object.length, sha256 });
+    const stored = path.join(dir, 'retry.stored');
+    await worker.r2Get('backups/d1/ext-retry.sql.enc', stored);
+    assert.ok((await readFile(stored)).equals(object), 'the stored object is the file');
+  });
+
+  test('an upload whose first part is not an object is refused and leaves nothing', async () => {
+    const started = await worker.fetch('/v1/imports', { method: 'POST', token: ADMIN, body: JSON.stringify({ id: 'ext-junk' }) });
+    const { upload } = await started.json();
+    assert.equal(started.status, 201);
+    const part = `/v1/imports/ext-junk/parts/1`;
+    const missing = await worker.fetch(part, { method: 'PUT', token: ADMIN, body: 'x' });
+    assert.equal(missing.status, 400, 'no upload_id');
+    const query = `?upload_id=${encodeURIComponent(upload.upload_id)}`;
+    const junk = await worker.fetch(part + query, { method: 'PUT', token: ADMIN, body: 'CREATE TABLE x(a);' });
+    assert.equal(junk.status, 422);
+    assert.match((await junk.json()).error.message, /not importable.*The upload was discarded/);
+    const aborted = await worker.fetch(`/v1/imports/ext-junk${query}`, { method: 'DELETE', token: ADMIN });
+    assert.equal(aborted.status, 200);
+    assert.deepEqual(await aborted.json(), { upload: { id: 'ext-junk', upload_id: upload.upload_id, aborted: true } });
+    const readOnly = await worker.fetch('/v1/imports', { method: 'POST', token: TEST_SECRETS.READ_TOKEN, body: '{"id":"x"}' });
+    assert.equal(readOnly.status, 403);
+    assert.ok(!(await worker.r2Keys()).some((k) => k.includes('ext-junk')));
+  });
+
   test('a body that is not a valid object is refused and nothing is listed', async () => {
     const notAnObject = await worker.fetch('/v1/backups/import', { method: 'POST', token: ADMIN, body: 'CREATE TABLE x(a);' });
     assert.equal(notAnObject.status, 422);
     const sqlFile = await writeSql(dir, 'bad.sql', 'CREATE TABLE x(a);\nATTACH DATABASE \'other.db\' AS o;\n');
-    const { status, body } = await importDump(worker, dir, sqlFile, 'ext-bad');
-    assert.equal(status, 422);
-    assert.match(body.error.message, /step 5 .*line 2: ATTACH/);
+    const { job } = await importDump(worker, dir, sqlFile, 'ext-bad');
+    assert.equal(job.state, 'failed');
+    assert.match(job.error, /step 5 .*line 2: ATTACH/);
     const listed = await (await worker.fetch('/v1/backups', { token: ADMIN })).json();
     assert.ok(!listed.backups.some((b) => b.id === 'ext-bad'));
     assert.ok(!(await worker.r2Keys()).some((k) => k.includes('ext-bad')));

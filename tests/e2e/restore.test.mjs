@@ -3,58 +3,36 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ROOT, TEST_SECRETS, cli, comparableDump, startWorker, tempDir, wrangler } from './harness.mjs';
+import { ROOT, TEST_SECRETS, comparableDump, putCraftedBackup, startWorker, tempDir } from './harness.mjs';
 
 const ADMIN = TEST_SECRETS.ADMIN_TOKEN;
 const READ = TEST_SECRETS.READ_TOKEN;
 const DATABASE = 'd1-vault-demo';
 
-/** POSTs a restore and returns { status, lines } with every NDJSON line parsed. */
+/**
+ * POSTs a restore. Refused at once: { status, error }. Accepted: 202, then
+ * the job is followed to its end: { status, job, events, report }.
+ */
 async function restore(worker, id, body) {
   const res = await worker.fetch(`/v1/backups/${id}/restore`, { method: 'POST', token: ADMIN, body: JSON.stringify(body) });
   const text = await res.text();
-  if (res.status !== 200) return { status: res.status, error: JSON.parse(text).error };
-  assert.match(res.headers.get('content-type'), /application\/x-ndjson/);
-  const lines = text.split('\n').filter(Boolean).map((line) => JSON.parse(line));
-  return { status: 200, lines, report: lines.at(-1).report };
+  if (res.status !== 202) return { status: res.status, error: JSON.parse(text).error };
+  const job = await worker.waitForJob(JSON.parse(text).job.id);
+  return { status: 202, job, events: await worker.jobEvents(job.id), report: job.report };
+}
+
+/** POSTs a validation and follows its job to its end: { job, report }. */
+async function validate(worker, id) {
+  const job = await worker.runJob(`/v1/backups/${id}/validate`, { token: READ });
+  return { job, report: job.report };
 }
 
 async function takeBackup(worker) {
-  const res = await worker.fetch('/v1/backups', { method: 'POST', token: ADMIN });
-  assert.equal(res.status, 201, await res.clone().text());
-  return res.json();
+  return worker.backup();
 }
 
-/** Puts a crafted backup (SQL encrypted with the CLI) and its manifest into R2. */
-async function putCraftedBackup(worker, dir, id, sql, tables) {
-  const sqlFile = path.join(dir, `${id}.sql`);
-  const encFile = path.join(dir, `${id}.sql.enc`);
-  await writeFile(sqlFile, sql);
-  const encrypted = await cli(['encrypt', sqlFile, '--id', id, '-o', encFile], { env: { BACKUP_ENCRYPTION_KEY: TEST_SECRETS.BACKUP_ENCRYPTION_KEY } });
-  assert.equal(encrypted.code, 0, encrypted.stderr);
-  const object = await readFile(encFile);
-  const sha = (bytes) => createHash('sha256').update(bytes).digest('hex');
-  const schema = sql.split('\n').filter((line) => /^CREATE /.test(line)).map((line) => `${line.replace(/;$/, '')};\n`).join('');
-  const keyId = JSON.parse((await cli(['inspect', encFile, '--json'])).stdout.toString()).key_id;
-  const manifest = {
-    manifest_version: 1, id, created_at: new Date().toISOString(), duration_ms: 1, kind: 'manual',
-    environment: 'local', database: DATABASE, pinned: false, note: 'crafted', worker_version: 'test',
-    object_key: `backups/d1/${id}.sql.enc`,
-    encryption: { key_id: keyId, cipher: 'AES-256-GCM', chunk_size: 65536 },
-    plaintext: { bytes: Buffer.byteLength(sql), sha256: sha(Buffer.from(sql)) },
-    ciphertext: { bytes: object.length, sha256: sha(object) },
-    snapshot: { consistent: false, detail: 'crafted' },
-    tables, indexes: [], views: [], triggers: [], schema_hash: sha(Buffer.from(schema)),
-    foreign_key_violations: 0, statements: { count: 1, largest_bytes: 1 },
-  };
-  const manifestFile = path.join(dir, `${id}.manifest.json`);
-  await writeFile(manifestFile, JSON.stringify(manifest));
-  await worker.r2Put(`backups/d1/${id}.sql.enc`, encFile);
-  await worker.r2Put(`backups/d1/manifests/${id}.manifest.json`, manifestFile);
-}
 
 describe('restoring the demo database and the hard cases', () => {
   let worker;
@@ -71,9 +49,8 @@ describe('restoring the demo database and the hard cases', () => {
   after(async () => worker?.stop());
 
   test('validate passes all five steps and writes nothing', async () => {
-    const res = await worker.fetch(`/v1/backups/${backup.id}/validate`, { method: 'POST', token: READ });
-    assert.equal(res.status, 200);
-    const report = await res.json();
+    const { job, report } = await validate(worker, backup.id);
+    assert.equal(job.state, 'succeeded');
     assert.equal(report.ok, true);
     assert.deepEqual(report.steps.map((s) => s.status), ['passed', 'passed', 'passed', 'passed', 'passed']);
   });
@@ -91,10 +68,12 @@ describe('restoring the demo database and the hard cases', () => {
     await worker.d1('DROP TABLE attachments');
     await worker.d1('DELETE FROM tasks WHERE id % 2 = 0');
     assert.notEqual(await comparableDump(await worker.sqliteFile()), original);
-    const { status, lines, report } = await restore(worker, backup.id, { confirm: DATABASE });
-    assert.equal(status, 200);
+    const { status, job, events, report } = await restore(worker, backup.id, { confirm: DATABASE });
+    assert.equal(status, 202);
+    assert.equal(job.state, 'succeeded', JSON.stringify(job, null, 2));
+    assert.ok(job.slices > 1, 'the restore crossed slice boundaries');
     assert.equal(report.outcome, 'succeeded', JSON.stringify(report, null, 2));
-    const passed = lines.filter((l) => l.event === 'step' && l.status === 'passed').map((l) => l.step);
+    const passed = events.filter((e) => e.kind === 'step_finished' && e.status === 'passed').map((e) => e.detail.step);
     assert.deepEqual(passed, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     assert.ok(report.verification.every((check) => check.ok));
     assert.equal(await comparableDump(await worker.sqliteFile()), original);
@@ -129,9 +108,9 @@ describe('restores that must not touch the database', () => {
     await worker.r2Put(`backups/d1/${backup.id}.sql.enc`, object);
     const before = await comparableDump(await worker.sqliteFile());
 
-    const res = await worker.fetch(`/v1/backups/${backup.id}/validate`, { method: 'POST', token: READ });
-    assert.equal(res.status, 422);
-    const failed = (await res.json()).steps.find((s) => s.status === 'failed');
+    const invalid = await validate(worker, backup.id);
+    assert.equal(invalid.job.state, 'failed');
+    const failed = invalid.report.steps.find((s) => s.status === 'failed');
     assert.equal(failed.step, 3);
     assert.match(failed.detail, /chunk \d+/);
     const { report } = await restore(worker, backup.id, { confirm: DATABASE });
@@ -144,9 +123,9 @@ describe('restores that must not touch the database', () => {
     const sql = 'PRAGMA defer_foreign_keys=ON;\nCREATE TABLE t(id INTEGER PRIMARY KEY);\nINSERT INTO t VALUES(1);\nDROP TABLE users;\n';
     await putCraftedBackup(worker, dir, 'crafted-drop', sql, [{ name: 't', type: 'table', rows: 1 }]);
     const before = await comparableDump(await worker.sqliteFile());
-    const res = await worker.fetch('/v1/backups/crafted-drop/validate', { method: 'POST', token: READ });
-    assert.equal(res.status, 422);
-    const failed = (await res.json()).steps.find((s) => s.status === 'failed');
+    const invalid = await validate(worker, 'crafted-drop');
+    assert.equal(invalid.job.state, 'failed');
+    const failed = invalid.report.steps.find((s) => s.status === 'failed');
     assert.equal(failed.step, 5);
     assert.match(failed.detail, /line 4/);
     const { report } = await restore(worker, 'crafted-drop', { confirm: DATABASE });
@@ -158,23 +137,26 @@ describe('restores that must not touch the database', () => {
     const sql = 'PRAGMA defer_foreign_keys=ON;\nCREATE TABLE t(id INTEGER PRIMARY KEY);\nINSERT INTO t VALUES(1);\nINSERT INTO t VALUES(1);\n';
     await putCraftedBackup(worker, dir, 'crafted-dup', sql, [{ name: 't', type: 'table', rows: 2 }]);
     const before = await comparableDump(await worker.sqliteFile());
-    const { report, lines } = await restore(worker, 'crafted-dup', { confirm: DATABASE });
+    const { job, report, events } = await restore(worker, 'crafted-dup', { confirm: DATABASE });
+    assert.equal(job.state, 'rolled_back', JSON.stringify(job, null, 2));
+    assert.match(job.error, /restored to its state before the restore from the safety backup/);
     assert.equal(report.outcome, 'rolled_back', JSON.stringify(report, null, 2));
     assert.equal(report.steps.find((s) => s.step === 8).status, 'failed');
-    assert.ok(lines.some((l) => l.event === 'rollback'));
+    assert.ok(events.some((e) => e.kind === 'step_finished' && /^rollback: /.test(e.step)), JSON.stringify(events));
     assert.equal(await comparableDump(await worker.sqliteFile()), before);
   });
 
-  test('a second restore while one holds the lock gets 409', async () => {
-    const lock = path.join(dir, 'lock.json');
-    const now = Date.now();
-    await writeFile(lock, JSON.stringify({ operation: 'restore', holder: 'other', acquired_at: new Date(now).toISOString(), expires_at: new Date(now + 600_000).toISOString() }));
-    await worker.r2Put('backups/d1/state/lock.json', lock);
+  test('a second restore while a backup job runs gets 409 naming it, and changes nothing', async () => {
+    const before = await comparableDump(await worker.sqliteFile());
+    const running = await worker.startJob('/v1/backups');
     const refused = await restore(worker, 'crafted-dup', { confirm: DATABASE });
     assert.equal(refused.status, 409);
-    assert.match(refused.error.message, /restore \(other\) is running/);
-    await wrangler(['r2', 'object', 'delete', 'd1-vault-demo-backups/backups/d1/state/lock.json', '--local', '--persist-to', worker.stateDir]);
+    assert.equal(refused.error.code, 'job_running');
+    assert.match(refused.error.message, new RegExp(`backup job ${running.id}`));
+    assert.equal((await worker.waitForJob(running.id)).state, 'succeeded');
+    assert.equal(await comparableDump(await worker.sqliteFile()), before);
   });
+
 });
 
 describe('a worker with another key or environment', () => {
@@ -186,9 +168,9 @@ describe('a worker with another key or environment', () => {
       const backup = await takeBackup(worker);
       await worker.stop({ keepState: true });
       worker = await startWorker({ vars: { ...TEST_SECRETS, BACKUP_ENCRYPTION_KEY: 'cd'.repeat(32), ENVIRONMENT: 'staging' }, stateDir });
-      const res = await worker.fetch(`/v1/backups/${backup.id}/validate`, { method: 'POST', token: READ });
-      assert.equal(res.status, 422);
-      const failed = (await res.json()).steps.find((s) => s.status === 'failed');
+      const invalid = await validate(worker, backup.id);
+      assert.equal(invalid.job.state, 'failed');
+      const failed = invalid.report.steps.find((s) => s.status === 'failed');
       assert.equal(failed.step, 3);
       assert.match(failed.detail, /encrypted with key [0-9a-f]{16}; available keys/);
       const cross = await restore(worker, backup.id, { confirm: DATABASE });
