@@ -399,11 +399,15 @@ process.on('exit', () => {
 
 /**
  * Slice budgets small enough that every job crosses many slice boundaries
- * (each slice is one Durable Object alarm). wrangler.toml sets
- * ENFORCE_PLATFORM_LIMITS for every local run, so each invocation is also
- * held to production's limits.
+ * (each slice is one Durable Object alarm): 16 subrequests and 256 KiB of
+ * SQL or ciphertext. The D1 budget stays at 60 queries, room for the
+ * largest import batch (50 statements, its prelude and progress record):
+ * D1 checks foreign keys when each batch commits, so a smaller batch would
+ * change what a restore can import, not just where slices end.
+ * wrangler.toml sets ENFORCE_PLATFORM_LIMITS for every local run, so each
+ * invocation is also held to production's limits.
  */
-export const SMALL_SLICES = { JOB_BUDGET_D1_QUERIES: '8', JOB_BUDGET_SUBREQUESTS: '16', JOB_BUDGET_KIB: '256' };
+export const SMALL_SLICES = { JOB_BUDGET_D1_QUERIES: '60', JOB_BUDGET_SUBREQUESTS: '16', JOB_BUDGET_KIB: '256' };
 
 /**
  * Starts the built worker on a free port with a fresh state folder.

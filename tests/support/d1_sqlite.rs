@@ -24,6 +24,10 @@ pub fn apply_d1_limits(conn: &Connection) {
         (Limit::SQLITE_LIMIT_EXPR_DEPTH, d1_limits::MAX_EXPR_DEPTH),
         (Limit::SQLITE_LIMIT_COLUMN, d1_limits::MAX_COLUMNS),
         (
+            Limit::SQLITE_LIMIT_COMPOUND_SELECT,
+            d1_limits::MAX_COMPOUND_SELECT_TERMS,
+        ),
+        (
             Limit::SQLITE_LIMIT_VARIABLE_NUMBER,
             d1_limits::MAX_BOUND_PARAMETERS,
         ),

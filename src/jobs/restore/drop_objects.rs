@@ -98,7 +98,8 @@ pub(in crate::jobs) fn next_drop_batch(
     mut statements: Vec<PlannedStatement>,
     limit: usize,
 ) -> (Vec<PlannedStatement>, Vec<PlannedStatement>) {
-    let limit = limit.max(2);
+    // The first batch holds the pragma and (re)creates the progress table.
+    let limit = limit.max(3);
     if statements.len() <= limit {
         return (statements, Vec::new());
     }

@@ -3,6 +3,7 @@
 //! against the manifest after the import).
 
 use super::{first_text, quote_ident, sorted, Check};
+use crate::d1_limits::{MAX_COLUMNS, MAX_STATEMENT_BYTES};
 use crate::dump::{schema_sha256, SCHEMA_QUERY};
 use crate::internal_names::is_internal_name;
 use crate::jobs::store::{EdgeError, SqlReader};
@@ -87,33 +88,56 @@ pub(crate) fn compare_summary(manifest: &Manifest, summary: &RestoreSummary) -> 
 
 /// Step 9: the live database against the manifest (`imported` is what the
 /// import's statements created, for the tables whose rows cannot be compared).
-/// Tables whose rows one query counts (a compound SELECT of this many
-/// parts): thousands of tables take a few dozen D1 queries, not thousands.
-const TABLES_PER_COUNT_QUERY: usize = 50;
+/// Tables whose rows one query counts, one column each (D1 returns at most
+/// [`MAX_COLUMNS`] columns, and allows no more than
+/// [`crate::d1_limits::MAX_COMPOUND_SELECT_TERMS`] terms of a `UNION ALL`, so
+/// columns it is): thousands of tables take a few dozen D1 queries, not
+/// thousands.
+const TABLES_PER_COUNT_QUERY: usize = MAX_COLUMNS - 10;
+/// The longest count query, well under D1's statement limit even with long
+/// table names.
+const COUNT_QUERY_BYTES: usize = MAX_STATEMENT_BYTES / 2;
 
-/// The row counts of `tables`, in order, with one query.
+/// Groups `tables` for [`count_rows`]: at most [`TABLES_PER_COUNT_QUERY`]
+/// and about [`COUNT_QUERY_BYTES`] of names each.
+fn count_groups<'t>(tables: &[&'t TableEntry]) -> Vec<Vec<&'t TableEntry>> {
+    let mut groups: Vec<Vec<&TableEntry>> = Vec::new();
+    let mut bytes = 0;
+    for table in tables {
+        let size = 2 * table.name.len() + 48;
+        match groups.last_mut() {
+            Some(group)
+                if group.len() < TABLES_PER_COUNT_QUERY && bytes + size <= COUNT_QUERY_BYTES =>
+            {
+                group.push(table);
+                bytes += size;
+            }
+            _ => {
+                groups.push(vec![table]);
+                bytes = size;
+            }
+        }
+    }
+    groups
+}
+
+/// The row counts of `tables`, in order, with one query of one row.
 async fn count_rows(db: &impl SqlReader, tables: &[&TableEntry]) -> Result<Vec<String>, EdgeError> {
-    let sql = tables
+    let columns = tables
         .iter()
-        .enumerate()
-        .map(|(i, table)| {
+        .map(|table| {
             format!(
-                "SELECT {i}, CAST(count(*) AS TEXT) FROM {}",
+                "(SELECT CAST(count(*) AS TEXT) FROM {})",
                 quote_ident(&table.name)
             )
         })
         .collect::<Vec<_>>()
-        .join(" UNION ALL ");
-    let rows = db.query(&sql).await?;
-    let mut counts = vec![String::new(); tables.len()];
-    for row in rows {
-        if let (Some(Some(index)), Some(Some(count))) = (row.first(), row.get(1)) {
-            if let Some(slot) = index.parse::<usize>().ok().and_then(|i| counts.get_mut(i)) {
-                *slot = count.clone();
-            }
-        }
-    }
-    Ok(counts)
+        .join(", ");
+    let rows = db.query(&format!("SELECT {columns}")).await?;
+    let row = rows.into_iter().next().unwrap_or_default();
+    Ok((0..tables.len())
+        .map(|i| row.get(i).cloned().flatten().unwrap_or_default())
+        .collect())
 }
 
 pub(in crate::jobs) async fn verify(
@@ -129,8 +153,8 @@ pub(in crate::jobs) async fn verify(
         .filter(|table| !skipped.iter().any(|(t, _)| *t == table.name))
         .collect();
     let mut counts = Vec::with_capacity(counted.len());
-    for group in counted.chunks(TABLES_PER_COUNT_QUERY) {
-        counts.extend(count_rows(db, group).await?);
+    for group in count_groups(&counted) {
+        counts.extend(count_rows(db, &group).await?);
     }
     let mut counts = counts.into_iter();
     for table in &manifest.tables {
