@@ -27,13 +27,14 @@
 // It reports; it asserts nothing about time.
 
 import { spawnSync } from 'node:child_process';
-import { mkdir, rm, stat, symlink, copyFile, writeFile } from 'node:fs/promises';
+import { cp, mkdir, open, rm, stat, symlink, copyFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ROOT, TEST_SECRETS, cli as runCli, sqlite3, startWorker, tempDir, toolEnv, WRANGLER } from '../tests/e2e/harness.mjs';
 
 const MIB = 1 << 20;
 const rows = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const formatMib = Number(process.env.BENCH_FORMAT_MIB ?? 64);
+const importMib = Number(process.env.BENCH_IMPORT_MIB ?? 1024);
 const jobTimeoutMs = Number(process.env.BENCH_JOB_TIMEOUT_S ?? 4 * 3600) * 1000;
 const DATABASE = 'd1-vault-demo';
 const results = {};
@@ -205,16 +206,17 @@ CREATE INDEX events_account ON events(account_id);
 results.worker_backup = {};
 results.worker_restore = {};
 
-// (a) "one invocation": the format in wasm, the worker's jobs and every comparison.
-const worker = await startConfigured('one_invocation');
+// 1b. Format throughput in wasm on workerd, on a worker of its own, so
+// the memory its passes grow (wasm memory is never given back) does not
+// stay with the worker whose jobs are measured.
+const formatWorker = await startWorker();
 try {
-  // 1b. Format throughput in wasm on workerd.
   const bench = async (op) => {
     const times = [];
     let body;
     for (let i = 0; i < 3; i++) {
       const { ms, value } = await timed(async () => {
-        const res = await worker.fetch(`/v1/test/bench?op=${op}&mib=${formatMib}`, { method: 'POST', token: TEST_SECRETS.ADMIN_TOKEN });
+        const res = await formatWorker.fetch(`/v1/test/bench?op=${op}&mib=${formatMib}`, { method: 'POST', token: TEST_SECRETS.ADMIN_TOKEN });
         if (res.status !== 200) throw new Error(`bench ${op}: ${res.status} ${await res.text()}`);
         return res.json();
       });
@@ -232,7 +234,13 @@ try {
     decrypt_mb_s: mbps(bytes, roundtrip.ms - encrypt.ms),
     wasm_memory_bytes: roundtrip.body.wasm_memory_bytes,
   };
+} finally {
+  await formatWorker.stop();
+}
 
+// (a) "one invocation": the worker's jobs and every comparison.
+const worker = await startConfigured('one_invocation');
+try {
   // 2. Backups of one generated database.
   await worker.d1File(sqlFile);
   const dbFile = await worker.sqliteFile();
@@ -242,18 +250,26 @@ try {
 
   const manifest = await workerBackup(worker, 'one_invocation');
 
+  // The other tools read a copy of the local D1's state, so that sqlite3
+  // and wrangler's own runtime never open the files the running worker
+  // holds.
+  const exportDir = await tempDir();
+  await mkdir(path.join(exportDir, '.wrangler'), { recursive: true });
+  const d1State = path.join(exportDir, 'state');
+  await mkdir(path.join(d1State, 'v3'), { recursive: true });
+  await cp(path.join(worker.stateDir, 'v3', 'd1'), path.join(d1State, 'v3', 'd1'), { recursive: true });
+  const dbCopy = path.join(d1State, path.relative(worker.stateDir, dbFile));
+
   const dumpOut = path.join(await tempDir(), 'dump.sql');
-  const sqliteDump = measured('sh', ['-c', `sqlite3 '${dbFile}' .dump > '${dumpOut}'`]);
+  const sqliteDump = measured('sh', ['-c', `sqlite3 '${dbCopy}' .dump > '${dumpOut}'`]);
   const sqliteBytes = (await stat(dumpOut)).size;
   results.sqlite3_dump = {
     ms: Math.round(sqliteDump.ms), sql_bytes: sqliteBytes, sql_mb_s: mbps(sqliteBytes, sqliteDump.ms),
     rows_s: Math.round(rows / (sqliteDump.ms / 1000)), peak_rss_bytes: sqliteDump.peakBytes,
   };
 
-  // wrangler d1 export has no --persist-to: run it where .wrangler/state is this worker's state.
-  const exportDir = await tempDir();
-  await mkdir(path.join(exportDir, '.wrangler'), { recursive: true });
-  await symlink(worker.stateDir, path.join(exportDir, '.wrangler', 'state'));
+  // wrangler d1 export has no --persist-to: run it where .wrangler/state is the copy.
+  await symlink(d1State, path.join(exportDir, '.wrangler', 'state'));
   await copyFile(path.join(ROOT, 'wrangler.toml'), path.join(exportDir, 'wrangler.toml'));
   const exportOut = path.join(exportDir, 'export.sql');
   try {
@@ -293,6 +309,11 @@ try {
     results.wrangler_execute = { error: `not run above ${wranglerLimit} rows (BENCH_WRANGLER_EXECUTE_MAX_ROWS): one round trip per statement` };
   }
   await rm(exportDir, { recursive: true, force: true });
+
+  // 4. An import of BENCH_IMPORT_MIB (default 1024) of SQL through the CLI:
+  // encrypted on the fly, uploaded through the worker in 8 MiB parts, then
+  // checked by a sliced import job until it is listed.
+  if (importMib > 0) results.import = await benchImport(worker, importMib);
 } finally {
   await worker.stop();
 }
@@ -318,6 +339,41 @@ for (const [key, config] of Object.entries(CONFIGS)) {
 }
 const one = [results.worker_backup.one_invocation, results.worker_restore.one_invocation];
 results.worker_backup.one_invocation.over_paid_limits = one.some((r) => r.max_d1_queries > PAID.d1_queries || r.max_subrequests > PAID.subrequests);
+
+/**
+ * Writes about `mib` MiB of SQL (rows of 1 KB of hex, INSERTs of 64 rows),
+ * imports it with `d1-vault import`, and reports time, MB/s and the job.
+ */
+async function benchImport(worker, mib) {
+  const dir = await tempDir();
+  const file = path.join(dir, 'import.sql');
+  const handle = await open(file, 'w');
+  await handle.write('CREATE TABLE imported (id INTEGER PRIMARY KEY, body TEXT NOT NULL);\n');
+  const body = 'ab'.repeat(500);
+  let id = 0;
+  let written = 0;
+  while (written < mib * MIB) {
+    const rowsSql = Array.from({ length: 64 }, () => `(${++id},'${body}')`).join(',');
+    const statement = `INSERT INTO imported VALUES${rowsSql};\n`;
+    await handle.write(statement);
+    written += statement.length;
+  }
+  await handle.close();
+  const importId = `bench-import-${Date.now()}`;
+  const env = { BACKUP_ENCRYPTION_KEY: TEST_SECRETS.BACKUP_ENCRYPTION_KEY, D1_VAULT_URL: worker.url, D1_VAULT_TOKEN: TEST_SECRETS.ADMIN_TOKEN };
+  const start = performance.now();
+  const imported = await runCli(['import', file, '--id', importId, '--json'], { env });
+  const ms = performance.now() - start;
+  if (imported.code !== 0) throw new Error(`import: ${imported.stderr}`);
+  const job = JSON.parse(imported.stdout.toString().trim().split('\n').at(-1));
+  if (job.state !== 'succeeded') throw new Error(`import: job ${job.id} ended ${job.state}: ${job.error}`);
+  await rm(dir, { recursive: true, force: true });
+  return {
+    sql_bytes: written, rows: id, ms: Math.round(ms), sql_mb_s: mbps(written, ms),
+    stored_bytes: job.report.ciphertext.bytes, parts: Math.ceil(job.report.ciphertext.bytes / (8 * MIB)),
+    job_slices: job.slices, job_attempts: job.attempts,
+  };
+}
 
 const mib = (b) => (b == null ? '-' : `${(b / MIB).toFixed(1)} MiB`);
 const cell = (value, width) => String(value ?? '-').padStart(width);
@@ -380,4 +436,8 @@ console.log(`  one invocation: ENFORCE_PLATFORM_LIMITS unset and every slice bud
     ${oneMax.d1.toLocaleString()} D1 queries, ${oneMax.sub.toLocaleString()} subrequests${results.worker_backup.one_invocation.over_paid_limits ? ' (over the Paid plan\'s limits)' : ''}.
   Free-plan slices: ENFORCE_PLATFORM_LIMITS=free, 40 D1 queries and 500 subrequests per slice (other budgets default); every
     invocation checked within the Free plan's 50 D1 queries and 1,000 subrequests.`);
+if (results.import) {
+  const r = results.import;
+  console.log(`\nimport of ${mib(r.sql_bytes)} of SQL (${r.rows.toLocaleString()} rows) with d1-vault import: ${(r.ms / 1000).toFixed(1)} s, ${r.sql_mb_s} MB/s; ${r.parts} parts of 8 MiB through the worker; the import job's checks in ${r.job_slices} slices`);
+}
 console.log(`\n${JSON.stringify(results)}`);
