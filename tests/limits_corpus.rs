@@ -16,6 +16,10 @@
 //! class documents ([`corpus::Class::allowances`]) are allowed by name,
 //! never silently.
 
+// The dump harness and the corpus each include tests/support/d1_sqlite.rs
+// for the test crates that use one of them alone; this one uses both.
+#![allow(clippy::duplicate_mod)]
+
 #[path = "dump/harness.rs"]
 mod harness;
 

@@ -5,6 +5,7 @@
 //! records the run for `/health` and writes the run report. The jobs'
 //! object runs one job at a time, so nothing else writes meanwhile.
 
+use super::kind;
 use super::slices::Mode;
 use crate::config::{Config, DB_BINDING};
 use crate::edge::backup_run::{alert_failure, WORKER_VERSION};
@@ -107,8 +108,7 @@ async fn run(
     };
     let config =
         env::load_config(env).map_err(|e| permanent(format!("invalid configuration: {e}")))?;
-    let params: BackupParams = serde_json::from_value(record.params.clone())
-        .map_err(|e| permanent(format!("the job's parameters: {e}")))?;
+    let params: BackupParams = kind::params(ticket).map_err(permanent)?;
     let bucket = env::backups_bucket(env).map_err(|e| permanent(e.to_string()))?;
     let store = R2Store::new(bucket, counter.clone());
     let request = BackupRequest {
@@ -119,12 +119,8 @@ async fn run(
         created_at: params.created_at,
         salt: [0; 32],
     };
-    let mut job = match &ticket.checkpoint {
-        Some(bytes) => {
-            serde_json::from_slice::<Checkpoint>(bytes)
-                .map_err(|e| permanent(format!("the job's checkpoint is unreadable: {e}")))?
-                .job
-        }
+    let mut job = match kind::saved_job::<Checkpoint>(ticket).map_err(permanent)? {
+        Some(checkpoint) => checkpoint.job,
         None => {
             let mut salt = [0u8; 32];
             getrandom::getrandom(&mut salt).map_err(|_| retry("drawing random bytes"))?;

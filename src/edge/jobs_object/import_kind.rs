@@ -27,20 +27,13 @@ pub async fn slice(
         Ok(context) => context,
         Err(error) => return kind::failed(error, progress),
     };
-    let mut job = match &ticket.checkpoint {
-        Some(bytes) => match serde_json::from_slice::<ImportJob>(bytes) {
-            Ok(job) => job,
-            Err(error) => {
-                return kind::failed(
-                    format!("the job's checkpoint is unreadable: {error}"),
-                    progress,
-                )
-            }
-        },
-        None => match serde_json::from_value::<ImportRequest>(ticket.record.params.clone()) {
+    let mut job = match kind::saved_job::<ImportJob>(ticket) {
+        Ok(Some(job)) => job,
+        Ok(None) => match kind::params::<ImportRequest>(ticket) {
             Ok(request) => ImportJob::new(request),
-            Err(error) => return kind::failed(format!("the job's parameters: {error}"), progress),
+            Err(error) => return kind::failed(error, progress),
         },
+        Err(error) => return kind::failed(error, progress),
     };
     let keyring = match context.keyring() {
         Ok(keyring) => keyring,

@@ -1,6 +1,7 @@
 //! What every kind of job needs at the start of a slice: the
 //! configuration, the bucket and the keys, with the invocation's counter;
-//! and the shapes of a slice's result.
+//! the job resumed from its checkpoint or its parameters; and the shapes of
+//! a slice's result.
 
 use crate::config::Config;
 use crate::edge::env;
@@ -8,8 +9,11 @@ use crate::edge::r2::R2Store;
 use crate::edge::shared::MISSING_KEY;
 use crate::format::keys::Keyring;
 use crate::jobs::engine::record::{JobProgress, JobState, NewEvent};
-use crate::jobs::engine::{SliceOutcome, SliceResult};
+use crate::jobs::engine::{SliceOutcome, SliceResult, Ticket};
+use crate::jobs::prune;
+use crate::manifest::Manifest;
 use crate::platform::InvocationCounter;
+use serde::de::DeserializeOwned;
 use std::rc::Rc;
 use worker::Env;
 
@@ -38,6 +42,38 @@ impl Context {
             .keyring
             .as_ref()
             .ok_or_else(|| MISSING_KEY.to_owned())
+    }
+}
+
+/// The job `ticket` saved at the end of its last slice, or `None` before
+/// its first; `Err` says why the checkpoint is unreadable (the job ends).
+pub fn saved_job<J: DeserializeOwned>(ticket: &Ticket) -> Result<Option<J>, String> {
+    ticket
+        .checkpoint
+        .as_deref()
+        .map(serde_json::from_slice)
+        .transpose()
+        .map_err(|error| format!("the job's checkpoint is unreadable: {error}"))
+}
+
+/// The parameters `ticket`'s job was started with; `Err` says why they are
+/// unreadable (the job ends).
+pub fn params<P: DeserializeOwned>(ticket: &Ticket) -> Result<P, String> {
+    serde_json::from_value(ticket.record.params.clone())
+        .map_err(|error| format!("the job's parameters: {error}"))
+}
+
+/// The manifest of the backup a job works on: a missing backup ends the
+/// job, a failed read is retried.
+pub async fn manifest(
+    context: &Context,
+    backup_id: &str,
+    progress: JobProgress,
+) -> Result<Manifest, SliceResult> {
+    match prune::get_manifest(&context.store, backup_id).await {
+        Ok(Some(manifest)) => Ok(manifest),
+        Ok(None) => Err(failed(format!("no backup {backup_id}"), progress)),
+        Err(error) => Err(retry(error.to_string(), progress, Vec::new())),
     }
 }
 

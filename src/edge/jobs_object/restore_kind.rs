@@ -13,7 +13,6 @@ use crate::edge::{env, log};
 use crate::jobs::backup::{BackupRequest, BackupSettings};
 use crate::jobs::engine::record::JobState;
 use crate::jobs::engine::{SliceResult, Ticket, MAX_ATTEMPTS};
-use crate::jobs::prune;
 use crate::jobs::restore::{RestoreOutcome, RestoreReport, StepStatus};
 use crate::jobs::restore_job::{RestoreJob, RestoreJobParams};
 use crate::jobs::slice::{Meter, SliceEnd};
@@ -52,20 +51,13 @@ pub async fn slice(
         Ok(keyring) => keyring,
         Err(error) => return kind::failed(error, progress),
     };
-    let mut job = match &ticket.checkpoint {
-        Some(bytes) => match serde_json::from_slice::<RestoreJob>(bytes) {
-            Ok(job) => job,
-            Err(error) => {
-                return kind::failed(
-                    format!("the job's checkpoint is unreadable: {error}"),
-                    progress,
-                )
-            }
-        },
-        None => match first(ticket, &context).await {
+    let mut job = match kind::saved_job::<RestoreJob>(ticket) {
+        Ok(Some(job)) => job,
+        Ok(None) => match first(ticket, &context).await {
             Ok(job) => job,
             Err(result) => return result,
         },
+        Err(error) => return kind::failed(error, progress),
     };
     match mode {
         Mode::Run => {}
@@ -130,18 +122,8 @@ pub async fn slice(
 /// salt for the safety backup.
 async fn first(ticket: &Ticket, context: &Context) -> Result<RestoreJob, SliceResult> {
     let progress = ticket.record.progress;
-    let params: RestoreParams = serde_json::from_value(ticket.record.params.clone())
-        .map_err(|e| kind::failed(format!("the job's parameters: {e}"), progress))?;
-    let manifest = match prune::get_manifest(&context.store, &params.backup_id).await {
-        Ok(Some(manifest)) => manifest,
-        Ok(None) => {
-            return Err(kind::failed(
-                format!("no backup {}", params.backup_id),
-                progress,
-            ))
-        }
-        Err(error) => return Err(kind::retry(error.to_string(), progress, Vec::new())),
-    };
+    let params: RestoreParams = kind::params(ticket).map_err(|e| kind::failed(e, progress))?;
+    let manifest = kind::manifest(context, &params.backup_id, progress).await?;
     let now = env::now();
     let mut random = [0u8; 3];
     let mut salt = [0u8; 32];

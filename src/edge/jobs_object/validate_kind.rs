@@ -7,7 +7,6 @@ use super::slices::Mode;
 use crate::edge::env;
 use crate::jobs::engine::record::JobState;
 use crate::jobs::engine::{SliceResult, Ticket};
-use crate::jobs::prune;
 use crate::jobs::restore::StepStatus;
 use crate::jobs::restore_job::ValidateJob;
 use crate::jobs::slice::{Meter, SliceEnd};
@@ -40,32 +39,13 @@ pub async fn slice(
         Ok(keyring) => keyring,
         Err(error) => return kind::failed(error, progress),
     };
-    let mut job = match &ticket.checkpoint {
-        Some(bytes) => match serde_json::from_slice::<ValidateJob>(bytes) {
+    let mut job = match kind::saved_job::<ValidateJob>(ticket) {
+        Ok(Some(job)) => job,
+        Ok(None) => match first(ticket, &context).await {
             Ok(job) => job,
-            Err(error) => {
-                return kind::failed(
-                    format!("the job's checkpoint is unreadable: {error}"),
-                    progress,
-                )
-            }
+            Err(result) => return result,
         },
-        None => {
-            let params: ValidateParams = match serde_json::from_value(ticket.record.params.clone())
-            {
-                Ok(params) => params,
-                Err(error) => {
-                    return kind::failed(format!("the job's parameters: {error}"), progress)
-                }
-            };
-            match prune::get_manifest(&context.store, &params.backup_id).await {
-                Ok(Some(manifest)) => ValidateJob::new(manifest),
-                Ok(None) => {
-                    return kind::failed(format!("no backup {}", params.backup_id), progress)
-                }
-                Err(error) => return kind::retry(error.to_string(), progress, Vec::new()),
-            }
-        }
+        Err(error) => return kind::failed(error, progress),
     };
     match mode {
         Mode::Cancel => {
@@ -115,4 +95,12 @@ pub async fn slice(
         }
         Err(error) => kind::retry(error.to_string(), job.progress(), events),
     }
+}
+
+/// The job at its first slice, over the backup's manifest.
+async fn first(ticket: &Ticket, context: &Context) -> Result<ValidateJob, SliceResult> {
+    let params: ValidateParams =
+        kind::params(ticket).map_err(|e| kind::failed(e, ticket.record.progress))?;
+    let manifest = kind::manifest(context, &params.backup_id, ticket.record.progress).await?;
+    Ok(ValidateJob::new(manifest))
 }
