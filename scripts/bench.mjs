@@ -26,7 +26,7 @@
 // used, and for (b) the overhead over (a).
 // It reports; it asserts nothing about time.
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cp, mkdir, open, rm, stat, symlink, copyFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ROOT, TEST_SECRETS, cli as runCli, sqlite3, startWorker, tempDir, toolEnv, WRANGLER } from '../tests/e2e/harness.mjs';
@@ -81,16 +81,49 @@ function median(values) {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-/** Runs a command under GNU time; returns wall ms and peak RSS bytes. */
+/**
+ * Runs a command under GNU time; resolves with wall ms and peak RSS bytes.
+ * Asynchronous on purpose: a synchronous spawn would stall the event loop,
+ * and with it the housekeeping of the connections kept alive to the worker,
+ * so the first request after a long peer run went out on a connection the
+ * worker had already closed ("other side closed").
+ */
 function measured(command, args, options = {}) {
   const start = performance.now();
-  const result = spawnSync('/usr/bin/time', ['-f', '%M', command, ...args], {
-    encoding: 'utf8', maxBuffer: 64 << 20, env: toolEnv(), ...options,
+  return new Promise((resolve, reject) => {
+    const child = spawn('/usr/bin/time', ['-f', '%M', command, ...args], {
+      env: toolEnv(), stdio: ['ignore', 'ignore', 'pipe'], ...options,
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      stderr = (stderr + chunk).slice(-64 * 1024);
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const ms = performance.now() - start;
+      if (code !== 0) {
+        reject(Object.assign(new Error(`${command} ${args.join(' ')} failed (exit ${code}):\n${stderr.slice(-3000)}`), { stderr }));
+        return;
+      }
+      const peakKib = Number(stderr.trim().split('\n').pop());
+      resolve({ ms, peakBytes: peakKib * 1024 });
+    });
   });
-  const ms = performance.now() - start;
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed:\n${result.stderr.slice(-3000)}`);
-  const peakKib = Number(result.stderr.trim().split('\n').pop());
-  return { ms, peakBytes: peakKib * 1024 };
+}
+
+/**
+ * Runs `fn(worker)`, then stops the worker. If `fn` throws, prints the tail
+ * of the worker's log first (stopping removes it with the worker's state).
+ */
+async function using(worker, fn) {
+  try {
+    return await fn(worker);
+  } catch (error) {
+    console.error(`--- the last of the worker's log (${worker.logFile}) ---\n${worker.logs().slice(-8000)}\n---`);
+    throw error;
+  } finally {
+    await worker.stop();
+  }
 }
 
 /** Starts a worker for configuration `key` with the bench's vars and budget. */
@@ -120,6 +153,9 @@ async function measuredJob(worker, what, route, body, limits) {
   const slices = worker.events('job_slice').filter((e) => e.job === job.id);
   const maxD1 = slices.reduce((max, e) => Math.max(max, e.d1_queries ?? 0), 0);
   const maxSub = slices.reduce((max, e) => Math.max(max, e.subrequests ?? 0), 0);
+  // Wasm memory only grows: the most is the last slice's, and it includes
+  // whatever earlier jobs in the same isolate grew.
+  const wasmMemory = slices.reduce((max, e) => Math.max(max, e.wasm_memory_bytes ?? 0), 0);
   if (limits) {
     const over = slices.filter((e) => e.d1_queries > limits.d1_queries || e.subrequests > limits.subrequests);
     if (over.length > 0) {
@@ -138,6 +174,7 @@ async function measuredJob(worker, what, route, body, limits) {
       invocations: slices.length,
       max_d1_queries: maxD1,
       max_subrequests: maxSub,
+      wasm_memory_bytes: wasmMemory,
     },
   };
 }
@@ -209,8 +246,7 @@ results.worker_restore = {};
 // 1b. Format throughput in wasm on workerd, on a worker of its own, so
 // the memory its passes grow (wasm memory is never given back) does not
 // stay with the worker whose jobs are measured.
-const formatWorker = await startWorker();
-try {
+await using(await startWorker(), async (formatWorker) => {
   const bench = async (op) => {
     const times = [];
     let body;
@@ -234,13 +270,10 @@ try {
     decrypt_mb_s: mbps(bytes, roundtrip.ms - encrypt.ms),
     wasm_memory_bytes: roundtrip.body.wasm_memory_bytes,
   };
-} finally {
-  await formatWorker.stop();
-}
+});
 
 // (a) "one invocation": the worker's jobs and every comparison.
-const worker = await startConfigured('one_invocation');
-try {
+await using(await startConfigured('one_invocation'), async (worker) => {
   // 2. Backups of one generated database.
   await worker.d1File(sqlFile);
   const dbFile = await worker.sqliteFile();
@@ -261,7 +294,7 @@ try {
   const dbCopy = path.join(d1State, path.relative(worker.stateDir, dbFile));
 
   const dumpOut = path.join(await tempDir(), 'dump.sql');
-  const sqliteDump = measured('sh', ['-c', `sqlite3 '${dbCopy}' .dump > '${dumpOut}'`]);
+  const sqliteDump = await measured('sh', ['-c', `sqlite3 '${dbCopy}' .dump > '${dumpOut}'`]);
   const sqliteBytes = (await stat(dumpOut)).size;
   results.sqlite3_dump = {
     ms: Math.round(sqliteDump.ms), sql_bytes: sqliteBytes, sql_mb_s: mbps(sqliteBytes, sqliteDump.ms),
@@ -273,14 +306,18 @@ try {
   await copyFile(path.join(ROOT, 'wrangler.toml'), path.join(exportDir, 'wrangler.toml'));
   const exportOut = path.join(exportDir, 'export.sql');
   try {
-    const exported = measured(WRANGLER, ['d1', 'export', 'DB', '--local', '--output', exportOut], { cwd: exportDir });
+    const exported = await measured(WRANGLER, ['d1', 'export', 'DB', '--local', '--output', exportOut], { cwd: exportDir });
     const exportBytes = (await stat(exportOut)).size;
     results.wrangler_export = {
       ms: Math.round(exported.ms), sql_bytes: exportBytes, sql_mb_s: mbps(exportBytes, exported.ms),
       rows_s: Math.round(rows / (exported.ms / 1000)), peak_rss_bytes: exported.peakBytes,
     };
   } catch (error) {
-    results.wrangler_export = { error: error.message.split('\n').slice(0, 3).join(' ') };
+    // At 1,000,000 rows its own workerd runs out of JavaScript heap.
+    const outOfHeap = /heap out of memory|Reached heap limit/.test(error.stderr ?? '');
+    results.wrangler_export = {
+      error: outOfHeap ? 'its workerd ran out of JavaScript heap ("Reached heap limit")' : error.message.split('\n').slice(0, 3).join(' '),
+    };
   }
   results.database = { rows, sqlite_file_bytes: dbBytes };
 
@@ -293,14 +330,14 @@ try {
     env: { BACKUP_ENCRYPTION_KEY: TEST_SECRETS.BACKUP_ENCRYPTION_KEY },
   });
   if (decrypted.code !== 0) throw new Error(decrypted.stderr);
-  const sqliteLoad = measured('sh', ['-c', `sqlite3 '${plainDump}.db' < '${plainDump}'`]);
+  const sqliteLoad = await measured('sh', ['-c', `sqlite3 '${plainDump}.db' < '${plainDump}'`]);
   results.sqlite3_import = {
     ms: Math.round(sqliteLoad.ms), rows_s: Math.round(rows / (sqliteLoad.ms / 1000)), peak_rss_bytes: sqliteLoad.peakBytes,
   };
   const wranglerLimit = Number(process.env.BENCH_WRANGLER_EXECUTE_MAX_ROWS ?? 200_000);
   if (rows <= wranglerLimit) {
     const fresh = await tempDir();
-    const executed = measured(WRANGLER, ['d1', 'execute', 'DB', '--local', '--persist-to', fresh, '--file', plainDump, '--yes'], { cwd: ROOT });
+    const executed = await measured(WRANGLER, ['d1', 'execute', 'DB', '--local', '--persist-to', fresh, '--file', plainDump, '--yes'], { cwd: ROOT });
     results.wrangler_execute = {
       ms: Math.round(executed.ms), rows_s: Math.round(rows / (executed.ms / 1000)), peak_rss_bytes: executed.peakBytes,
     };
@@ -314,23 +351,18 @@ try {
   // encrypted on the fly, uploaded through the worker in 8 MiB parts, then
   // checked by a sliced import job until it is listed.
   if (importMib > 0) results.import = await benchImport(worker, importMib);
-} finally {
-  await worker.stop();
-}
+});
 
 // (b) "Free-plan slices": the same database, backed up and restored on a
 // worker of its own (started once (a)'s has stopped, so they do not compete).
-const free = await startConfigured('free_slices');
-try {
+await using(await startConfigured('free_slices'), async (free) => {
   await free.d1File(sqlFile);
   const manifest = await workerBackup(free, 'free_slices');
   await workerRestore(free, 'free_slices', manifest);
   // Every invocation of this worker's jobs, not only the two measured.
   const over = free.events('job_slice').filter((e) => e.d1_queries > FREE.d1_queries || e.subrequests > FREE.subrequests);
   if (over.length > 0) throw new Error(`Free-plan slices: ${over.length} invocations went over the Free plan's limits, e.g. ${JSON.stringify(over[0])}`);
-} finally {
-  await free.stop();
-}
+});
 for (const table of [results.worker_backup, results.worker_restore]) {
   table.free_slices.overhead_pct = overheadPct(table.free_slices.ms, table.one_invocation.ms);
 }

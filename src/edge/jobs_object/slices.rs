@@ -3,6 +3,7 @@
 
 use super::book::SqlBook;
 use super::{backup_kind, import_kind, restore_kind, validate_kind};
+use crate::edge::memory::wasm_memory_bytes;
 use crate::edge::{env, log};
 use crate::jobs::engine::record::{JobKind, JobState};
 use crate::jobs::engine::{self, Next, SliceOutcome, SliceResult, Ticket};
@@ -62,6 +63,7 @@ pub async fn run_one(book: &SqlBook, env: &Env, counter: &Rc<InvocationCounter>)
                     "job": record.id, "kind": record.kind.as_str(), "state": record.state.as_str(),
                     "step": record.step, "slices": record.slices, "attempts": record.attempts,
                     "d1_queries": d1_queries, "subrequests": subrequests, "error": record.error,
+                    "wasm_memory_bytes": wasm_memory_bytes(),
                 }),
             );
             delay_ms
