@@ -1,11 +1,14 @@
 // The project's benchmark, in one run (see scripts/bench for usage):
-//   1. the object format: encrypt and decrypt MB/s natively (cargo example)
-//      and in wasm on workerd (the test-only bench route; the Workers clock
+//   1. the object format: encrypt and decrypt MB/s natively (cargo example),
+//      in wasm on workerd with the aes-gcm crate, and with WebCrypto on
+//      workerd (the test-only bench route; the Workers clock
 //      stands still during CPU work, so the client times each request and
 //      subtracts the same work without cryptography);
 //   2. backups of the same database by the worker (a backup job, on workerd
-//      with local D1 and R2), by `wrangler d1 export --local`, and by
-//      `sqlite3 .dump`: time, MB/s of SQL, rows/s, peak memory, bytes stored;
+//      with local D1 and R2), by `wrangler d1 export --local` (on a copy of
+//      the state), and by `sqlite3 .dump`: time, MB/s of SQL, rows/s, peak
+//      memory, bytes stored; beside them the in-worker floor (the same rows
+//      read in pages with SQLite building their text, then discarded);
 //   3. restores of that backup by the worker (a restore job: all ten steps,
 //      safety backup included), by `sqlite3 new.db < dump.sql` and by
 //      `wrangler d1 execute --file`.
@@ -24,6 +27,8 @@
 // of SQL, slices, attempts, invocations (the worker's `job_slice` log
 // lines for the job), the most D1 queries and subrequests one invocation
 // used, and for (b) the overhead over (a).
+// Last, ratios of time: backup against the floor and the peers, restore
+// and its import step against `sqlite3 < dump` and `wrangler d1 execute`.
 // It reports; it asserts nothing about time.
 
 import { spawn, spawnSync } from 'node:child_process';
@@ -247,13 +252,13 @@ results.worker_restore = {};
 // the memory its passes grow (wasm memory is never given back) does not
 // stay with the worker whose jobs are measured.
 await using(await startWorker(), async (formatWorker) => {
-  const bench = async (op) => {
+  const bench = async (op, aead = 'software') => {
     const times = [];
     let body;
     for (let i = 0; i < 3; i++) {
       const { ms, value } = await timed(async () => {
-        const res = await formatWorker.fetch(`/v1/test/bench?op=${op}&mib=${formatMib}`, { method: 'POST', token: TEST_SECRETS.ADMIN_TOKEN });
-        if (res.status !== 200) throw new Error(`bench ${op}: ${res.status} ${await res.text()}`);
+        const res = await formatWorker.fetch(`/v1/test/bench?op=${op}&mib=${formatMib}&aead=${aead}`, { method: 'POST', token: TEST_SECRETS.ADMIN_TOKEN });
+        if (res.status !== 200) throw new Error(`bench ${op} (${aead}): ${res.status} ${await res.text()}`);
         return res.json();
       });
       times.push(ms);
@@ -262,13 +267,19 @@ await using(await startWorker(), async (formatWorker) => {
     return { ms: median(times), body };
   };
   const generate = await bench('generate');
-  const encrypt = await bench('encrypt');
-  const roundtrip = await bench('roundtrip');
+  const encrypt = await bench('encrypt', 'software');
+  const webcrypto = await bench('encrypt', 'webcrypto');
+  const roundtrip = await bench('roundtrip', 'software');
+  const webRoundtrip = await bench('roundtrip', 'webcrypto');
   const bytes = formatMib * MIB;
   results.format_wasm = {
     encrypt_mb_s: mbps(bytes, encrypt.ms - generate.ms),
     decrypt_mb_s: mbps(bytes, roundtrip.ms - encrypt.ms),
     wasm_memory_bytes: roundtrip.body.wasm_memory_bytes,
+  };
+  results.format_webcrypto = {
+    encrypt_mb_s: mbps(bytes, webcrypto.ms - generate.ms),
+    decrypt_mb_s: mbps(bytes, webRoundtrip.ms - webcrypto.ms),
   };
 });
 
@@ -276,6 +287,7 @@ await using(await startWorker(), async (formatWorker) => {
 await using(await startConfigured('one_invocation'), async (worker) => {
   // 2. Backups of one generated database.
   await worker.d1File(sqlFile);
+  results.floor = await benchFloor(worker);
   const dbFile = await worker.sqliteFile();
   // The database's size through SQLite (the file alone misses what is still in its WAL).
   const [pageCount, pageSize] = (await sqlite3(dbFile, 'PRAGMA page_count; PRAGMA page_size;')).trim().split('\n').map(Number);
@@ -369,8 +381,47 @@ for (const table of [results.worker_backup, results.worker_restore]) {
 for (const [key, config] of Object.entries(CONFIGS)) {
   results.worker_backup[key].config = { ...config.budget, ENFORCE_PLATFORM_LIMITS: config.vars.ENFORCE_PLATFORM_LIMITS || null };
 }
+{
+  const backup = results.worker_backup.one_invocation;
+  const restore = results.worker_restore.one_invocation;
+  results.ratios = {
+    backup_vs_floor: ratio(backup.ms, results.floor.ms),
+    backup_vs_sqlite3_dump: ratio(backup.ms, results.sqlite3_dump.ms),
+    backup_vs_wrangler_export: ratio(backup.ms, results.wrangler_export.ms),
+    restore_vs_sqlite3_import: ratio(restore.ms, results.sqlite3_import.ms),
+    restore_vs_wrangler_execute: ratio(restore.ms, results.wrangler_execute.ms),
+    import_step_vs_sqlite3_import: ratio(restore.import_ms, results.sqlite3_import.ms),
+  };
+}
 const one = [results.worker_backup.one_invocation, results.worker_restore.one_invocation];
 results.worker_backup.one_invocation.over_paid_limits = one.some((r) => r.max_d1_queries > PAID.d1_queries || r.max_subrequests > PAID.subrequests);
+
+/**
+ * The in-worker floor (src/edge/bench_floor.rs): the same rows read in
+ * pages with SQLite building their text, then discarded; the median of 3.
+ */
+async function benchFloor(worker) {
+  const runs = [];
+  for (let i = 0; i < 3; i++) {
+    runs.push(await timed(async () => {
+      const res = await worker.fetch('/v1/test/floor', { method: 'POST', token: TEST_SECRETS.ADMIN_TOKEN });
+      if (res.status !== 200) throw new Error(`floor: ${res.status} ${await res.text()}`);
+      return res.json();
+    }));
+  }
+  const ms = median(runs.map((run) => run.ms));
+  const body = runs[0].value;
+  if (body.rows !== rows) throw new Error(`floor read ${body.rows} rows, not ${rows}`);
+  return {
+    ms: Math.round(ms), sql_bytes: body.sql_bytes, sql_mb_s: mbps(body.sql_bytes, ms), rows_s: Math.round(rows / (ms / 1000)),
+    queries: body.queries, page_rows: body.page_rows,
+  };
+}
+
+/** `a / b` to two decimals, or null. */
+function ratio(a, b) {
+  return a > 0 && b > 0 ? +(a / b).toFixed(2) : null;
+}
 
 /**
  * Writes about `mib` MiB of SQL (rows of 1 KB of hex, INSERTs of 64 rows),
@@ -412,12 +463,14 @@ const cell = (value, width) => String(value ?? '-').padStart(width);
 const pct = (value) => (value == null ? '-' : `${value > 0 ? '+' : ''}${value}%`);
 console.log('format            encrypt MB/s  decrypt MB/s  memory');
 console.log(`  native          ${String(results.format_native.encrypt_mb_s ?? '-').padStart(12)}  ${String(results.format_native.decrypt_mb_s ?? '-').padStart(12)}  ${mib(results.format_native.peak_rss_bytes)}`);
-console.log(`  wasm (workerd)  ${String(results.format_wasm.encrypt_mb_s).padStart(12)}  ${String(results.format_wasm.decrypt_mb_s).padStart(12)}  ${mib(results.format_wasm.wasm_memory_bytes)}`);
+console.log(`  wasm, aes-gcm   ${String(results.format_wasm.encrypt_mb_s).padStart(12)}  ${String(results.format_wasm.decrypt_mb_s).padStart(12)}  ${mib(results.format_wasm.wasm_memory_bytes)}`);
+console.log(`  WebCrypto       ${String(results.format_webcrypto.encrypt_mb_s).padStart(12)}  ${String(results.format_webcrypto.decrypt_mb_s).padStart(12)}  (the worker's jobs use it)`);
 console.log(`\nbackup of ${rows.toLocaleString()} rows (${mib(results.database.sqlite_file_bytes)} SQLite file)`);
 console.log('                              time s   SQL MiB   MB/s    rows/s     memory    stored');
 for (const [name, r] of Object.entries({
   'd1-vault, one invocation': results.worker_backup.one_invocation,
   'd1-vault, Free slices': results.worker_backup.free_slices,
+  'floor (in the worker)': results.floor,
   'wrangler d1 export': results.wrangler_export,
   'sqlite3 .dump': results.sqlite3_dump,
 })) {
@@ -472,4 +525,7 @@ if (results.import) {
   const r = results.import;
   console.log(`\nimport of ${mib(r.sql_bytes)} of SQL (${r.rows.toLocaleString()} rows) with d1-vault import: ${(r.ms / 1000).toFixed(1)} s, ${r.sql_mb_s} MB/s; ${r.parts} parts of 8 MiB through the worker; the import job's checks in ${r.job_slices} slices`);
 }
+console.log('\nratios (time; one invocation; lower is better)');
+for (const [name, value] of Object.entries(results.ratios)) console.log(`  ${name.replaceAll('_', ' ').padEnd(30)} ${value ?? '-'}`);
+console.log('  (floor: the same pages read with SQLite building each row\'s text, then discarded: no dump logic, no crypto, no upload)');
 console.log(`\n${JSON.stringify(results)}`);

@@ -59,6 +59,10 @@ pub enum Route {
     /// `POST /v1/test/bench?op=generate|encrypt|roundtrip&mib=N`: a CPU-bound
     /// pass over N MiB of generated SQL, for the benchmark (test routes only).
     TestBench,
+    /// `POST /v1/test/floor?page_rows=N`: the benchmark's floor, every rowid
+    /// table read in pages with SQLite building the rows' text, which is
+    /// then discarded (test routes only).
+    TestFloor,
 }
 
 impl Route {
@@ -109,6 +113,7 @@ impl Route {
             (["v1", "test", "encrypt"], _) => (Route::TestEncrypt, "POST"),
             (["v1", "test", "decrypt"], _) => (Route::TestDecrypt, "POST"),
             (["v1", "test", "bench"], _) => (Route::TestBench, "POST"),
+            (["v1", "test", "floor"], _) => (Route::TestFloor, "POST"),
             _ => {
                 return Err(ApiError::NotFound(format!(
                     "no route {path}; see the route table in README.md (GET /health, /v1/...)"
@@ -137,7 +142,7 @@ impl Route {
     pub fn is_test_only(&self) -> bool {
         matches!(
             self,
-            Route::TestEncrypt | Route::TestDecrypt | Route::TestBench
+            Route::TestEncrypt | Route::TestDecrypt | Route::TestBench | Route::TestFloor
         )
     }
 
@@ -163,7 +168,9 @@ impl Route {
             | Route::ImportPart(..)
             | Route::CompleteImport(_)
             | Route::AbortImport(_) => Access::Admin,
-            Route::TestEncrypt | Route::TestDecrypt | Route::TestBench => Access::Admin,
+            Route::TestEncrypt | Route::TestDecrypt | Route::TestBench | Route::TestFloor => {
+                Access::Admin
+            }
         }
     }
 }
@@ -303,6 +310,10 @@ mod tests {
             Route::resolve("POST", "/v1/test/bench"),
             Ok(Route::TestBench)
         );
+        assert_eq!(
+            Route::resolve("POST", "/v1/test/floor"),
+            Ok(Route::TestFloor)
+        );
     }
 
     #[test]
@@ -352,7 +363,12 @@ mod tests {
     fn only_health_is_public_and_test_routes_need_admin() {
         assert_eq!(Route::Health.access(), Access::Public);
         assert!(!Route::Health.is_test_only());
-        for route in [Route::TestEncrypt, Route::TestDecrypt, Route::TestBench] {
+        for route in [
+            Route::TestEncrypt,
+            Route::TestDecrypt,
+            Route::TestBench,
+            Route::TestFloor,
+        ] {
             assert_eq!(route.access(), Access::Admin);
             assert!(route.is_test_only());
         }

@@ -268,6 +268,7 @@ mod sql;
 mod summary;
 
 pub use error::DumpError;
+pub(crate) use query::balanced;
 pub use sql::{quote_ident, quote_text};
 pub use summary::{DumpSummary, DumpWarning, DumpWarningKind, TableKind, TableSummary};
 

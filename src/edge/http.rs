@@ -2,7 +2,9 @@
 //! authorize, dispatch, and turn every [`ApiError`] into the contract's JSON.
 
 use super::r2::R2Store;
-use super::{api, env, import_parts, jobs_client, log, respond, restore_api, test_routes};
+use super::{
+    api, bench_floor, env, import_parts, jobs_client, log, respond, restore_api, test_routes,
+};
 use crate::auth;
 use crate::config::{Config, ConfigError, DEFAULT_STALE_AFTER_HOURS};
 use crate::error::ApiError;
@@ -94,7 +96,8 @@ async fn dispatch(
         Route::Status => api::status(env, counter, &config).await,
         Route::TestEncrypt => test_routes::encrypt(req, &config).await,
         Route::TestDecrypt => test_routes::decrypt(req, &config).await,
-        Route::TestBench => test_routes::bench(req, &config),
+        Route::TestBench => test_routes::bench(req, &config).await,
+        Route::TestFloor => bench_floor::floor(req, env, counter).await,
     }
 }
 

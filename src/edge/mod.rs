@@ -6,6 +6,7 @@
 mod alert;
 mod api;
 mod backup_run;
+mod bench_floor;
 mod d1;
 mod env;
 pub mod http;
@@ -20,3 +21,4 @@ mod restore_api;
 pub mod scheduled;
 mod shared;
 mod test_routes;
+mod webcrypto;

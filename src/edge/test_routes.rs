@@ -1,5 +1,7 @@
 //! Routes that exist only when `ENABLE_TEST_ROUTES=true` (local test runs):
-//! the format's interop with the CLI, and its throughput in wasm.
+//! the format's interop with the CLI and the test vectors, and its
+//! throughput in the worker, with chunks sealed by WebCrypto or by the
+//! `aes-gcm` crate in wasm (`aead=webcrypto|software`).
 //!
 //! The Workers clock does not advance during CPU work, so the benchmark
 //! cannot time itself: the client times each request, and the `generate`
@@ -9,9 +11,13 @@ use super::http::built;
 use super::memory::wasm_memory_bytes;
 use super::respond;
 use super::shared::keyring;
+use super::webcrypto::WebCryptoAes;
 use crate::config::Config;
 use crate::error::ApiError;
-use crate::format::{BackupId, Decryptor, Encryptor};
+use crate::format::{
+    decode_exact, BackupId, ChunkAead, ChunkSize, DecryptError, Decryptor, Encryptor, MasterKey,
+    SoftwareAes, SALT_SIZE,
+};
 use serde_json::json;
 use worker::{Request, Response};
 
@@ -19,30 +25,72 @@ use worker::{Request, Response};
 const MAX_BENCH_MIB: usize = 1_024;
 const MIB: usize = 1 << 20;
 
-/// `POST /v1/test/encrypt?id=`: the body, encrypted with the current key.
+/// `POST /v1/test/encrypt?id=[&aead=][&salt=&key=&chunk_size=]`: the body,
+/// encrypted. By default with the current key, a random salt, 64 KiB chunks
+/// and WebCrypto; `salt` and `key` (64 hex digits each, both or neither)
+/// and `chunk_size` reproduce a test vector byte for byte.
 pub async fn encrypt(req: &mut Request, config: &Config) -> Result<Response, ApiError> {
     let keyring = keyring(config)?;
     let backup_id = backup_id(req)?;
+    let aead = Aead::from_query(req)?;
+    let (given_key, salt) = match (query(req, "key")?, query(req, "salt")?) {
+        (Some(key), Some(salt)) => (
+            Some(MasterKey::from_hex(&key).map_err(|e| ApiError::BadRequest(format!("key: {e}")))?),
+            decode_exact::<SALT_SIZE>(&salt)
+                .map_err(|_| ApiError::BadRequest("salt must be 64 hex digits".into()))?,
+        ),
+        (None, None) => {
+            let mut salt = [0u8; SALT_SIZE];
+            getrandom::getrandom(&mut salt)
+                .map_err(|_| ApiError::internal("drawing a random salt"))?;
+            (None, salt)
+        }
+        _ => {
+            return Err(ApiError::BadRequest(
+                "give both key and salt, or neither".into(),
+            ))
+        }
+    };
+    let chunk_size = match query(req, "chunk_size")? {
+        Some(size) => size
+            .parse()
+            .ok()
+            .and_then(|size| ChunkSize::new(size).ok())
+            .ok_or_else(|| ApiError::BadRequest(format!("chunk_size {size} is not valid")))?,
+        None => ChunkSize::DEFAULT,
+    };
     let plaintext = body(req).await?;
-    let mut encryptor = Encryptor::with_random_salt(keyring.current(), &backup_id)
-        .map_err(|_| ApiError::internal("drawing a random salt"))?;
+    let key = given_key.as_ref().unwrap_or(keyring.current());
+    let mut encryptor = Encryptor::with_chunk_size(key, &backup_id, salt, chunk_size);
     let mut object = Vec::with_capacity(plaintext.len() + plaintext.len() / 1024 + 256);
-    encryptor.update(&plaintext, &mut object);
-    encryptor.finish(&mut object);
+    encryptor
+        .update_with(&plaintext, &mut object, aead.get())
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    encryptor
+        .finish_with(&mut object, aead.get())
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?;
     built(respond::bytes(object))
 }
 
-/// `POST /v1/test/decrypt?id=`: the body authenticated and decrypted, or the
-/// format error as 422 with its code and stage.
+/// `POST /v1/test/decrypt?id=[&aead=]`: the body authenticated and
+/// decrypted, or the format error as 422 with its code and stage.
 pub async fn decrypt(req: &mut Request, config: &Config) -> Result<Response, ApiError> {
     let keyring = keyring(config)?;
     let backup_id = backup_id(req)?;
+    let aead = Aead::from_query(req)?;
     let object = body(req).await?;
     let mut decryptor = Decryptor::new(keyring, Some(&backup_id));
     let mut plaintext = Vec::with_capacity(object.len());
-    let outcome = decryptor
-        .update(&object, &mut plaintext)
-        .and_then(|()| decryptor.finish(&mut plaintext));
+    let outcome = match decryptor
+        .update_with(&object, &mut plaintext, aead.get())
+        .await
+    {
+        Ok(()) => decryptor.finish(&mut plaintext),
+        Err(DecryptError::Format(error)) => Err(error),
+        Err(DecryptError::Crypto(error)) => return Err(ApiError::internal(error.to_string())),
+    };
     match outcome {
         Ok(_) => built(respond::bytes(plaintext)),
         Err(error) => built(respond::json(
@@ -52,11 +100,13 @@ pub async fn decrypt(req: &mut Request, config: &Config) -> Result<Response, Api
     }
 }
 
-/// `POST /v1/test/bench?op=generate|encrypt|roundtrip&mib=N`: streams N MiB
-/// of generated SQL through nothing, the encryptor, or encryptor and
-/// decryptor, one MiB at a time, and reports sizes and wasm memory.
-pub fn bench(req: &Request, config: &Config) -> Result<Response, ApiError> {
+/// `POST /v1/test/bench?op=generate|encrypt|roundtrip&mib=N[&aead=]`:
+/// streams N MiB of generated SQL through nothing, the encryptor, or
+/// encryptor and decryptor, one MiB at a time, and reports sizes and wasm
+/// memory.
+pub async fn bench(req: &Request, config: &Config) -> Result<Response, ApiError> {
     let keyring = keyring(config)?;
+    let aead = Aead::from_query(req)?;
     let url = req
         .url()
         .map_err(|_| ApiError::BadRequest("the request URL is malformed".into()))?;
@@ -103,22 +153,32 @@ pub fn bench(req: &Request, config: &Config) -> Result<Response, ApiError> {
         checksum = checksum.wrapping_add(u64::from(piece[index % MIB]));
         if encrypting {
             ciphertext.clear();
-            encryptor.update(&piece, &mut ciphertext);
+            encryptor
+                .update_with(&piece, &mut ciphertext, aead.get())
+                .await
+                .map_err(|e| ApiError::internal(e.to_string()))?;
             if decrypting {
                 plaintext.clear();
                 decryptor
-                    .update(&ciphertext, &mut plaintext)
-                    .map_err(|e| ApiError::internal(format!("bench decrypt: {}", e.code())))?;
+                    .update_with(&ciphertext, &mut plaintext, aead.get())
+                    .await
+                    .map_err(|e| ApiError::internal(format!("bench decrypt: {e}")))?;
             }
         }
     }
     ciphertext.clear();
-    let summary = encryptor.finish(&mut ciphertext);
+    let summary = encryptor
+        .finish_with(&mut ciphertext, aead.get())
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?;
     let decrypted_bytes = if decrypting {
         plaintext.clear();
         decryptor
-            .update(&ciphertext, &mut plaintext)
-            .and_then(|()| decryptor.finish(&mut plaintext))
+            .update_with(&ciphertext, &mut plaintext, aead.get())
+            .await
+            .map_err(|e| ApiError::internal(format!("bench decrypt: {e}")))?;
+        decryptor
+            .finish(&mut plaintext)
             .map_err(|e| ApiError::internal(format!("bench decrypt: {}", e.code())))?
             .plaintext_bytes
     } else {
@@ -138,17 +198,47 @@ pub fn bench(req: &Request, config: &Config) -> Result<Response, ApiError> {
     ))
 }
 
-fn backup_id(req: &Request) -> Result<BackupId, ApiError> {
+/// Which AES-GCM seals the chunks: `aead=webcrypto` (the default, what the
+/// worker's jobs use) or `aead=software` (the `aes-gcm` crate in wasm).
+enum Aead {
+    WebCrypto(WebCryptoAes),
+    Software,
+}
+
+impl Aead {
+    fn from_query(req: &Request) -> Result<Self, ApiError> {
+        match query(req, "aead")?.as_deref() {
+            None | Some("webcrypto") => Ok(Aead::WebCrypto(WebCryptoAes::default())),
+            Some("software") => Ok(Aead::Software),
+            Some(other) => Err(ApiError::BadRequest(format!(
+                "aead must be webcrypto or software, not {other}"
+            ))),
+        }
+    }
+
+    fn get(&self) -> &dyn ChunkAead {
+        match self {
+            Aead::WebCrypto(aead) => aead,
+            Aead::Software => &SoftwareAes,
+        }
+    }
+}
+
+/// The query parameter `name`, if given.
+fn query(req: &Request, name: &str) -> Result<Option<String>, ApiError> {
     let url = req
         .url()
         .map_err(|_| ApiError::BadRequest("the request URL is malformed".into()))?;
-    let id = url
+    Ok(url
         .query_pairs()
-        .find(|(name, _)| name == "id")
-        .map(|(_, value)| value.into_owned())
-        .ok_or_else(|| {
-            ApiError::BadRequest("the query parameter id (a backup id) is required".into())
-        })?;
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned()))
+}
+
+fn backup_id(req: &Request) -> Result<BackupId, ApiError> {
+    let id = query(req, "id")?.ok_or_else(|| {
+        ApiError::BadRequest("the query parameter id (a backup id) is required".into())
+    })?;
     BackupId::parse(&id).map_err(|error| ApiError::BadRequest(error.to_string()))
 }
 

@@ -8,7 +8,15 @@
 //! where) may try a failing chunk under other counters, within a budget.
 //! Everything but the keys can be saved in a [`DecryptorCheckpoint`] and
 //! carried on in another invocation, with the same output byte for byte.
+//!
+//! Chunks are opened by the `aes-gcm` crate ([`update`](Decryptor::update))
+//! or, on the happy path, by any [`ChunkAead`] such as the worker's
+//! WebCrypto ([`update_with`](Decryptor::update_with)); a chunk that does
+//! not open there is opened and diagnosed by the crate, so both paths cut
+//! the object by the same rule ([`Decryptor::next_openable`]) and fail with
+//! the same errors. The final chunk is always opened by the crate.
 
+use super::aead::{ChunkAead, ChunkKey, CryptoFailed};
 use super::header::{parse_prefix, Parsed};
 use super::keys::{HeaderKey, KeyId, PayloadKey};
 use super::{
@@ -52,11 +60,24 @@ enum State {
 /// The reader's state once the header has been authenticated.
 struct Body {
     header: HeaderInfo,
+    chunk_key: ChunkKey,
     cipher: ChunkCipher,
     /// Counter of the next chunk.
     counter: u64,
     plaintext_hash: Sha256State,
     plaintext_bytes: u64,
+}
+
+/// Why [`Decryptor::update_with`] stopped.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecryptError {
+    /// The object is not intact, or not this backup's: as from
+    /// [`Decryptor::update`].
+    #[error(transparent)]
+    Format(#[from] FormatError),
+    /// The platform's AES-GCM failed: worth another try.
+    #[error(transparent)]
+    Crypto(#[from] CryptoFailed),
 }
 
 /// What a decryptor read from an intact object.
@@ -120,6 +141,48 @@ impl Decryptor {
         result
     }
 
+    /// [`update`](Decryptor::update), with each chunk opened by `aead`
+    /// first. After a [`DecryptError::Crypto`] this decryptor and `out` are in
+    /// no useful state: carry on from the last
+    /// [`checkpoint`](Decryptor::checkpoint).
+    pub async fn update_with(
+        &mut self,
+        mut input: &[u8],
+        out: &mut Vec<u8>,
+        aead: &dyn ChunkAead,
+    ) -> Result<(), DecryptError> {
+        if let State::Failed(err) = &self.state {
+            return Err(DecryptError::Format(err.clone()));
+        }
+        self.ciphertext_hash.update(input);
+        self.ciphertext_bytes += input.len() as u64;
+        let result = async {
+            if let State::Header = self.state {
+                input = self.read_header(input)?;
+            }
+            while let Some(piece) = self.next_openable(&mut input) {
+                let State::Chunks(body) = &mut self.state else {
+                    unreachable!("chunks are read only after the header");
+                };
+                let nonce = Nonce::new(body.counter, false);
+                match aead.open(&body.chunk_key, nonce, piece.bytes()).await? {
+                    Some(plaintext) => {
+                        out.extend_from_slice(&plaintext);
+                        body.accept(&plaintext)?;
+                    }
+                    // The crate opens it again and says why it failed.
+                    None => body.open_middle(piece.bytes(), out)?,
+                }
+            }
+            Ok(())
+        }
+        .await;
+        if let Err(DecryptError::Format(err)) = &result {
+            self.state = State::Failed(err.clone());
+        }
+        result
+    }
+
     /// Reads the end of the object: authenticates the last chunk as the final
     /// one, appends its plaintext to `out` and returns what was read.
     pub fn finish(self, out: &mut Vec<u8>) -> Result<DecryptSummary, FormatError> {
@@ -149,27 +212,39 @@ impl Decryptor {
         if let State::Header = self.state {
             input = self.read_header(input)?;
         }
-        let State::Chunks(body) = &mut self.state else {
-            return Ok(());
+        while let Some(piece) = self.next_openable(&mut input) {
+            let State::Chunks(body) = &mut self.state else {
+                unreachable!("chunks are read only after the header");
+            };
+            body.open_middle(piece.bytes(), out)?;
+        }
+        Ok(())
+    }
+
+    /// The next sealed chunk known not to be the last (bytes follow it),
+    /// taken from the buffer or straight from `input` (which it advances),
+    /// or `None` once `input` is used up. At most one sealed chunk and one
+    /// lookahead byte stay buffered.
+    fn next_openable<'i>(&mut self, input: &mut &'i [u8]) -> Option<Openable<'i>> {
+        let State::Chunks(body) = &self.state else {
+            return None;
         };
         let sealed_len = body.header.chunk_size.sealed_len();
         while !input.is_empty() {
             if self.buf.is_empty() && input.len() > sealed_len {
                 // A whole chunk with more bytes after it: open it straight from the input.
                 let (piece, rest) = input.split_at(sealed_len);
-                body.open_middle(piece, out)?;
-                input = rest;
-                continue;
+                *input = rest;
+                return Some(Openable::Input(piece));
             }
             let take = (sealed_len + 1 - self.buf.len()).min(input.len());
             self.buf.extend_from_slice(&input[..take]);
-            input = &input[take..];
+            *input = &input[take..];
             if self.buf.len() == sealed_len + 1 {
-                body.open_middle(&self.buf[..sealed_len], out)?;
-                self.buf.drain(..sealed_len);
+                return Some(Openable::Buffered(self.buf.drain(..sealed_len).collect()));
             }
         }
-        Ok(())
+        None
     }
 
     /// Buffers header bytes until the header is complete, then authenticates
@@ -219,8 +294,10 @@ impl Decryptor {
                 });
             }
         }
+        let chunk_key = ChunkKey::new(&PayloadKey::derive(key, &header.salt), &header.mac);
         Ok(Body {
-            cipher: ChunkCipher::new(&PayloadKey::derive(key, &header.salt), &header.mac),
+            cipher: ChunkCipher::from_key(&chunk_key),
+            chunk_key,
             header,
             counter: 0,
             plaintext_hash: Sha256State::new(),
@@ -232,6 +309,21 @@ impl Decryptor {
     #[cfg(test)]
     pub(crate) fn buffer_capacity(&self) -> usize {
         self.buf.capacity()
+    }
+}
+
+/// A sealed chunk ready to be opened: from the buffer, or straight from the input.
+enum Openable<'i> {
+    Buffered(Vec<u8>),
+    Input(&'i [u8]),
+}
+
+impl Openable<'_> {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Openable::Buffered(piece) => piece,
+            Openable::Input(piece) => piece,
+        }
     }
 }
 

@@ -10,6 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::aead::{ChunkAead, ChunkKey, CryptoFailed};
 use super::header::seal_header;
 use super::keys::{KeyId, MasterKey, PayloadKey};
 use super::{BackupId, ChunkCipher, ChunkSize, Nonce, Sha256Digest, Sha256State, SALT_SIZE};
@@ -24,6 +25,7 @@ pub use checkpoint::{EncryptorCheckpoint, EncryptorResumeError};
 pub struct Encryptor {
     /// Header bytes not yet emitted (emptied on first output).
     pending_header: Vec<u8>,
+    chunk_key: ChunkKey,
     cipher: ChunkCipher,
     chunk_size: ChunkSize,
     /// Plaintext of the chunk being filled; never more than one chunk.
@@ -85,8 +87,10 @@ impl Encryptor {
         chunk_size: ChunkSize,
     ) -> Self {
         let header = seal_header(key, chunk_size, &salt, backup_id);
+        let chunk_key = ChunkKey::new(&PayloadKey::derive(key, &salt), &header.mac);
         Encryptor {
-            cipher: ChunkCipher::new(&PayloadKey::derive(key, &salt), &header.mac),
+            cipher: ChunkCipher::from_key(&chunk_key),
+            chunk_key,
             pending_header: header.bytes,
             chunk_size,
             chunk: Vec::with_capacity(chunk_size.plaintext_len()),
@@ -109,24 +113,32 @@ impl Encryptor {
         let start = out.len();
         self.emit_header(out);
         self.plaintext_hash.update(input);
-        let chunk_len = self.chunk_size.plaintext_len();
-        while !input.is_empty() {
-            if self.chunk.len() == chunk_len {
-                seal(&self.cipher, &mut self.counter, &self.chunk, false, out);
-                self.chunk.clear();
-            }
-            if self.chunk.is_empty() && input.len() > chunk_len {
-                // A whole chunk with more input after it: seal it straight from the input.
-                let (whole, rest) = input.split_at(chunk_len);
-                seal(&self.cipher, &mut self.counter, whole, false, out);
-                input = rest;
-                continue;
-            }
-            let take = (chunk_len - self.chunk.len()).min(input.len());
-            self.chunk.extend_from_slice(&input[..take]);
-            input = &input[take..];
+        while let Some(chunk) = self.next_sealable(&mut input) {
+            let nonce = self.next_nonce(false);
+            self.cipher.seal(nonce, chunk.bytes(), out);
         }
         self.account(&out[start..]);
+    }
+
+    /// [`update`](Encryptor::update), with the chunks sealed by `aead`.
+    ///
+    /// After an error the encryptor and `out` are in no useful state: drop
+    /// both and carry on from the last [`checkpoint`](Encryptor::checkpoint).
+    pub async fn update_with(
+        &mut self,
+        mut input: &[u8],
+        out: &mut Vec<u8>,
+        aead: &dyn ChunkAead,
+    ) -> Result<(), CryptoFailed> {
+        let start = out.len();
+        self.emit_header(out);
+        self.plaintext_hash.update(input);
+        while let Some(chunk) = self.next_sealable(&mut input) {
+            let nonce = self.next_nonce(false);
+            out.extend(aead.seal(&self.chunk_key, nonce, chunk.bytes()).await?);
+        }
+        self.account(&out[start..]);
+        Ok(())
     }
 
     /// Seals the final chunk, appends it (and the header, if nothing was
@@ -134,8 +146,65 @@ impl Encryptor {
     pub fn finish(mut self, out: &mut Vec<u8>) -> EncryptSummary {
         let start = out.len();
         self.emit_header(out);
-        seal(&self.cipher, &mut self.counter, &self.chunk, true, out);
+        let nonce = self.next_nonce(true);
+        self.cipher.seal(nonce, &self.chunk, out);
         self.account(&out[start..]);
+        self.summary()
+    }
+
+    /// [`finish`](Encryptor::finish), with the final chunk sealed by `aead`.
+    pub async fn finish_with(
+        mut self,
+        out: &mut Vec<u8>,
+        aead: &dyn ChunkAead,
+    ) -> Result<EncryptSummary, CryptoFailed> {
+        let start = out.len();
+        self.emit_header(out);
+        let nonce = self.next_nonce(true);
+        out.extend(aead.seal(&self.chunk_key, nonce, &self.chunk).await?);
+        self.account(&out[start..]);
+        Ok(self.summary())
+    }
+
+    /// The next chunk to seal as non-final, taken from the buffered chunk or
+    /// straight from `input` (which it advances), or `None` once `input` is
+    /// used up. A full chunk stays buffered until more input shows it is not
+    /// the last.
+    fn next_sealable<'i>(&mut self, input: &mut &'i [u8]) -> Option<Sealable<'i>> {
+        let chunk_len = self.chunk_size.plaintext_len();
+        while !input.is_empty() {
+            if self.chunk.len() == chunk_len {
+                let full = std::mem::replace(&mut self.chunk, Vec::with_capacity(chunk_len));
+                return Some(Sealable::Buffered(full));
+            }
+            if self.chunk.is_empty() && input.len() > chunk_len {
+                // A whole chunk with more input after it: seal it straight from the input.
+                let (whole, rest) = input.split_at(chunk_len);
+                *input = rest;
+                return Some(Sealable::Input(whole));
+            }
+            let take = (chunk_len - self.chunk.len()).min(input.len());
+            self.chunk.extend_from_slice(&input[..take]);
+            *input = &input[take..];
+        }
+        None
+    }
+
+    /// The nonce of the next chunk; moves the counter on.
+    ///
+    /// # Panics
+    ///
+    /// After 2^64 chunks, which no stream reaches.
+    fn next_nonce(&mut self, last: bool) -> Nonce {
+        let nonce = Nonce::new(self.counter, last);
+        self.counter = self
+            .counter
+            .checked_add(1)
+            .expect("2^64 chunks is more than any stream can hold");
+        nonce
+    }
+
+    fn summary(self) -> EncryptSummary {
         EncryptSummary {
             plaintext_bytes: self.plaintext_hash.bytes_hashed(),
             ciphertext_bytes: self.ciphertext_hash.bytes_hashed(),
@@ -162,10 +231,17 @@ impl Encryptor {
     }
 }
 
-/// Seals `plaintext` as chunk `counter` and moves the counter on.
-fn seal(cipher: &ChunkCipher, counter: &mut u64, plaintext: &[u8], last: bool, out: &mut Vec<u8>) {
-    cipher.seal(Nonce::new(*counter, last), plaintext, out);
-    *counter = counter
-        .checked_add(1)
-        .expect("2^64 chunks is more than any stream can hold");
+/// A chunk ready to be sealed: the buffered one, or one straight from the input.
+enum Sealable<'i> {
+    Buffered(Vec<u8>),
+    Input(&'i [u8]),
+}
+
+impl Sealable<'_> {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Sealable::Buffered(chunk) => chunk,
+            Sealable::Input(chunk) => chunk,
+        }
+    }
 }

@@ -117,6 +117,7 @@
 //! counters, on the failure path only), an object cut inside or between
 //! chunks, a missing final chunk and trailing data.
 
+mod aead;
 mod backup_id;
 mod decrypt;
 mod digest;
@@ -128,15 +129,17 @@ pub mod keys;
 mod sha256_state;
 mod stream;
 
+pub use aead::{ChunkAead, ChunkKey, CryptoFailed, OpenFuture, SealFuture, SoftwareAes};
 pub use backup_id::{BackupId, BackupIdError};
 pub use decrypt::{
-    DecryptSummary, Decryptor, DecryptorCheckpoint, DecryptorResumeError, REORDER_SEARCH_BUDGET,
-    REORDER_SEARCH_RADIUS,
+    DecryptError, DecryptSummary, Decryptor, DecryptorCheckpoint, DecryptorResumeError,
+    REORDER_SEARCH_BUDGET, REORDER_SEARCH_RADIUS,
 };
 pub use digest::{DigestParseError, Sha256Digest};
 pub use encrypt::{EncryptSummary, Encryptor, EncryptorCheckpoint, EncryptorResumeError};
 pub use error::{FormatError, Stage};
 pub use header::{parse_header, seal_header, HeaderInfo, HeaderMac, SealedHeader};
+pub(crate) use hex::decode_exact;
 pub use keys::{KeyError, KeyId, KeyIdParseError, Keyring, KeyringError, MasterKey};
 pub use sha256_state::{Sha256State, Sha256StateError};
 pub use stream::{AuthFailed, ChunkCipher, ChunkSize, Nonce};

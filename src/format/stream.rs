@@ -9,6 +9,7 @@
 use aes_gcm::aead::AeadInPlace;
 use aes_gcm::{Aes256Gcm, KeyInit, Tag};
 
+use super::aead::ChunkKey;
 use super::keys::PayloadKey;
 use super::{
     FormatError, HeaderMac, COUNTER_SIZE, DEFAULT_CHUNK_SIZE, FLAG_FINAL, FLAG_NON_FINAL,
@@ -98,6 +99,14 @@ impl ChunkCipher {
         ChunkCipher {
             aead: Aes256Gcm::new(payload_key.as_bytes().into()),
             aad: *header_mac,
+        }
+    }
+
+    /// The cipher for the object whose chunk key this is.
+    pub fn from_key(key: &ChunkKey) -> Self {
+        ChunkCipher {
+            aead: Aes256Gcm::new(key.key_bytes().into()),
+            aad: *key.aad(),
         }
     }
 

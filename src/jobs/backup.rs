@@ -26,7 +26,10 @@ use super::slice::{Meter, SliceEnd};
 use super::store::{EdgeError, ObjectStore, SqlReader};
 use crate::dump::{DumpError, DumpSummary};
 use crate::format::keys::MasterKey;
-use crate::format::{BackupIdError, EncryptSummary, EncryptorResumeError, DEFAULT_CHUNK_SIZE};
+use crate::format::{
+    BackupIdError, ChunkAead, CryptoFailed, EncryptSummary, EncryptorResumeError,
+    DEFAULT_CHUNK_SIZE,
+};
 use crate::layout::{manifest_key, object_key};
 use crate::manifest::{
     Digests, Encryption, ForeignKeyCheck, Manifest, Snapshot, StatementStats, TableEntry, Warning,
@@ -63,7 +66,7 @@ pub enum BackupFault {
 }
 
 /// What the backup is of, and with which key.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct BackupSettings<'a> {
     /// `ENVIRONMENT`.
     pub environment: &'a str,
@@ -71,6 +74,9 @@ pub struct BackupSettings<'a> {
     pub database: &'a str,
     /// The current master key.
     pub key: &'a MasterKey,
+    /// What seals the object's chunks: WebCrypto in the worker, the
+    /// `aes-gcm` crate ([`SoftwareAes`](crate::format::SoftwareAes)) elsewhere.
+    pub aead: &'a dyn ChunkAead,
     /// This worker's version.
     pub worker_version: &'a str,
     /// A fault to inject, in tests only.
@@ -122,6 +128,20 @@ pub enum BackupError {
     /// while it ran, or the checkpoint is damaged).
     #[error("the backup cannot carry on from its checkpoint: {0}")]
     Resume(#[from] EncryptorResumeError),
+    /// The platform's AES-GCM failed.
+    #[error("encrypting the backup failed: {0}")]
+    Crypto(#[from] CryptoFailed),
+}
+
+impl BackupError {
+    /// Whether the same slice may pass when run again: a D1, R2 or
+    /// WebCrypto failure. Anything else would fail again.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            BackupError::Database(_) | BackupError::Store(_) | BackupError::Crypto(_)
+        )
+    }
 }
 
 /// Takes one backup of `db` into `store`; returns its manifest once listed.
@@ -344,6 +364,7 @@ mod tests {
             environment: "test",
             database: "app",
             key,
+            aead: &crate::format::SoftwareAes,
             worker_version: "0.0.0",
             fault: None,
         }

@@ -407,7 +407,9 @@ async fn dump_unit<R: SqlReader, S: ObjectStore>(
         sql.extend_from_slice(INJECTED_VIEW_SQL.as_bytes());
     }
     streaming.check.push(&sql)?;
-    encryptor.update(&sql, &mut streaming.tail);
+    encryptor
+        .update_with(&sql, &mut streaming.tail, slice.settings.aead)
+        .await?;
     slice.meter.processed(sql.len() as u64);
     match step {
         Step::Query(query) => {
@@ -416,7 +418,9 @@ async fn dump_unit<R: SqlReader, S: ObjectStore>(
             Ok(None)
         }
         Step::Done(dump) => {
-            let encrypted = encryptor.finish(&mut streaming.tail);
+            let encrypted = encryptor
+                .finish_with(&mut streaming.tail, slice.settings.aead)
+                .await?;
             Ok(Some(Finishing {
                 at_start: take(&mut streaming.at_start),
                 upload: take(&mut streaming.upload),

@@ -20,18 +20,17 @@
 //! backup is restored the same way and the report says both outcomes.
 //!
 //! The steps run as sliced, resumable jobs ([`ValidateJob`] and
-//! [`RestoreJob`], in [`super::restore_job`]); [`validate`], [`restore`] and
-//! [`examine`] here run them to their end in one go (the CLI, the tests).
+//! [`RestoreJob`], in [`super::restore_job`]); [`validate`] and [`restore`]
+//! here run them to their end in one go (the tests).
 //! Timings come from the caller's clock; on Workers the clock advances only
 //! on I/O, so CPU-bound steps may show 0 ms there.
 
 use super::backup::{BackupRequest, BackupSettings};
-use super::restore_job::{
-    Pass, PassError, RestoreJob, RestoreJobParams, ValidateJob, PASS_RANGE_BYTES,
-};
+use super::restore_job::{RestoreJob, RestoreJobParams, ValidateJob};
 use super::slice::{Meter, SliceEnd};
 use super::store::{ObjectStore, SqlReader, SqlWriter};
 use crate::format::keys::Keyring;
+use crate::format::ChunkAead;
 use crate::manifest::Manifest;
 use crate::restore::plan::PlannedStatement;
 use crate::restore::validate::RestoreSummary;
@@ -235,6 +234,7 @@ pub(super) fn fail(step: u8, detail: impl Into<String>) -> PassFailure {
 pub async fn validate(
     store: &impl ObjectStore,
     keyring: &Keyring,
+    aead: &dyn ChunkAead,
     manifest: &Manifest,
     clock: &dyn Fn() -> Timestamp,
     progress: &mut impl Progress,
@@ -242,7 +242,7 @@ pub async fn validate(
     let meter = Meter::unlimited(clock);
     let mut job = ValidateJob::new(manifest.clone());
     loop {
-        let end = job.run_slice(store, keyring, &meter).await;
+        let end = job.run_slice(store, keyring, aead, &meter).await;
         for (step, rollback) in job.take_step_reports() {
             progress.event(&step, rollback);
         }
@@ -431,26 +431,6 @@ pub(super) fn compare_digests(manifest: &Manifest, streamed: &Streamed) -> Resul
         ));
     }
     Ok(())
-}
-
-/// Steps 1-5 over an object that has no manifest yet (an import): what it
-/// holds, or why it is not a valid backup (with the failing step's number).
-/// An object that cannot be read fails step 1.
-pub async fn examine(
-    store: &impl ObjectStore,
-    keyring: &Keyring,
-    key: &str,
-    id: &str,
-) -> Result<Streamed, (u8, String)> {
-    let mut pass = Pass::new(key, id, None, false, PASS_RANGE_BYTES);
-    loop {
-        match pass.advance(store, keyring).await {
-            Ok(None) => {}
-            Ok(Some(streamed)) => return Ok(streamed),
-            Err(PassError::Failed(failure)) => return Err((failure.step, failure.detail)),
-            Err(PassError::Read(error)) => return Err((1, error.to_string())),
-        }
-    }
 }
 
 fn quote_ident(name: &str) -> String {

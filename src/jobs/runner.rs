@@ -220,6 +220,7 @@ mod tests {
             environment: "test",
             database: "app",
             key: &key,
+            aead: &crate::format::SoftwareAes,
             worker_version: "0",
             fault: None,
         };

@@ -12,8 +12,9 @@ use crate::edge::backup_run::{alert_failure, WORKER_VERSION};
 use crate::edge::d1::D1Reader;
 use crate::edge::memory::wasm_memory_bytes;
 use crate::edge::r2::R2Store;
+use crate::edge::webcrypto::WebCryptoAes;
 use crate::edge::{env, log};
-use crate::jobs::backup::{BackupError, BackupRequest, BackupSettings};
+use crate::jobs::backup::{BackupRequest, BackupSettings};
 use crate::jobs::backup_job::BackupJob;
 use crate::jobs::engine::record::{EventKind, JobProgress, JobState, NewEvent};
 use crate::jobs::engine::{SliceOutcome, SliceResult, Ticket};
@@ -162,10 +163,12 @@ async fn run(
         .d1(DB_BINDING)
         .map(|db| D1Reader::new(db, counter.clone()))
         .map_err(|_| permanent("the D1 binding DB is missing; add [[d1_databases]] binding = \"DB\" to wrangler.toml".into()))?;
+    let aead = WebCryptoAes::default();
     let settings = BackupSettings {
         environment: &config.environment,
         database: &config.database_name,
         key: keyring.current(),
+        aead: &aead,
         worker_version: WORKER_VERSION,
         fault: config.backup_fault,
     };
@@ -197,7 +200,7 @@ async fn run(
                 report: Some(json!(manifest)),
             })
         }
-        Err(error) if transient(&error) => Err(retry(&error.to_string())),
+        Err(error) if error.is_transient() => Err(retry(&error.to_string())),
         Err(error) => {
             let message = error.to_string();
             abandon(&job, &store, &record.id).await;
@@ -214,11 +217,6 @@ fn retry(error: &str) -> Failure {
         },
         message: None,
     }
-}
-
-/// D1 and R2 errors may pass; everything else would fail again.
-fn transient(error: &BackupError) -> bool {
-    matches!(error, BackupError::Database(_) | BackupError::Store(_))
 }
 
 /// Undoes what the job wrote. A failure is logged: what it leaves is an

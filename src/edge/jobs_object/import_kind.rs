@@ -5,6 +5,7 @@
 
 use super::kind::{self, Context};
 use super::slices::Mode;
+use crate::edge::webcrypto::WebCryptoAes;
 use crate::edge::{env, log};
 use crate::jobs::engine::record::JobState;
 use crate::jobs::engine::{SliceResult, Ticket};
@@ -61,7 +62,8 @@ pub async fn slice(
     }
     let clock = env::now;
     let meter = Meter::new(context.config.job_budget, &clock);
-    match job.run_slice(&context.store, keyring, &meter).await {
+    let aead = WebCryptoAes::default();
+    match job.run_slice(&context.store, keyring, &aead, &meter).await {
         Ok(SliceEnd::Continue) => kind::go_on(
             serde_json::to_vec(&job),
             job.step_name(),

@@ -15,6 +15,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::super::aead::ChunkKey;
 use super::super::header::seal_header;
 use super::super::keys::{KeyId, MasterKey, PayloadKey};
 use super::super::{BackupId, ChunkCipher, ChunkSize, Sha256State, SALT_SIZE, TAG_SIZE};
@@ -124,8 +125,10 @@ impl Encryptor {
         }
         let mut chunk = checkpoint.chunk;
         chunk.reserve_exact(chunk_size.plaintext_len() - chunk.len());
+        let chunk_key = ChunkKey::new(&PayloadKey::derive(key, &salt), &header.mac);
         Ok(Encryptor {
-            cipher: ChunkCipher::new(&PayloadKey::derive(key, &salt), &header.mac),
+            cipher: ChunkCipher::from_key(&chunk_key),
+            chunk_key,
             pending_header: if checkpoint.header_emitted {
                 Vec::new()
             } else {

@@ -76,6 +76,7 @@ fn settings(key: &MasterKey) -> BackupSettings<'_> {
         environment: "test",
         database: "app",
         key,
+        aead: &crate::format::SoftwareAes,
         worker_version: "0.0.0",
         fault: None,
     }

@@ -2,6 +2,7 @@ use super::drop_objects::children_first;
 use super::*;
 use crate::format::keys::MasterKey;
 use crate::format::Encryptor;
+use crate::format::SoftwareAes;
 use crate::jobs::prune::{get_manifest, list_backups};
 use crate::jobs::testing::{block_on, MemoryStore, SqliteReader};
 use crate::layout::object_key;
@@ -80,6 +81,7 @@ fn back_up(db: &SqliteReader, store: &MemoryStore, key: &MasterKey) -> Manifest 
         environment: "test",
         database: "app",
         key,
+        aead: &crate::format::SoftwareAes,
         worker_version: "0",
         fault: None,
     };
@@ -109,6 +111,7 @@ fn run_restore(
             environment: "test",
             database: "app",
             key: keyring.current(),
+            aead: &crate::format::SoftwareAes,
             worker_version: "0",
             fault: None,
         },
@@ -192,7 +195,14 @@ fn validation_passes_all_five_steps_and_summarizes() {
     let key = MasterKey::from_hex(KEY).unwrap();
     let store = MemoryStore::default();
     let manifest = back_up(&app_db(), &store, &key);
-    let report = block_on(validate(&store, &keyring(), &manifest, &clock, &mut Silent));
+    let report = block_on(validate(
+        &store,
+        &keyring(),
+        &SoftwareAes,
+        &manifest,
+        &clock,
+        &mut Silent,
+    ));
     assert!(report.ok, "{report:#?}");
     assert_eq!(report.steps.len(), 5);
     let summary = report.summary.unwrap();
@@ -215,7 +225,14 @@ fn a_flipped_byte_fails_at_decrypt_naming_the_chunk_and_nothing_is_written() {
     let damaged = snapshot(&db);
     let keys_before = store.keys();
 
-    let validation = block_on(validate(&store, &keyring(), &manifest, &clock, &mut Silent));
+    let validation = block_on(validate(
+        &store,
+        &keyring(),
+        &SoftwareAes,
+        &manifest,
+        &clock,
+        &mut Silent,
+    ));
     let failed = failed_step(&validation).unwrap();
     assert_eq!(failed.step, 3, "{failed:?}");
     assert!(failed.detail.contains("chunk 0"), "{}", failed.detail);
@@ -254,7 +271,14 @@ fn validation_refuses_a_backup_with_foreign_key_violations_naming_the_tables() {
         at_end: 2,
         tables: vec!["child".into()],
     };
-    let validation = block_on(validate(&store, &keyring(), &manifest, &clock, &mut Silent));
+    let validation = block_on(validate(
+        &store,
+        &keyring(),
+        &SoftwareAes,
+        &manifest,
+        &clock,
+        &mut Silent,
+    ));
     let failed = failed_step(&validation).unwrap();
     assert_eq!(failed.step, 5);
     for words in [
@@ -320,7 +344,14 @@ fn an_fts5_table_over_a_view_is_not_compared_and_restores() {
              INSERT INTO docs_fts(docs_fts) VALUES('rebuild');",
     );
     let manifest = back_up(&db, &store, &key);
-    let validation = block_on(validate(&store, &keyring(), &manifest, &clock, &mut Silent));
+    let validation = block_on(validate(
+        &store,
+        &keyring(),
+        &SoftwareAes,
+        &manifest,
+        &clock,
+        &mut Silent,
+    ));
     assert!(validation.ok, "{validation:#?}");
     let summary = validation.summary.as_ref().unwrap();
     assert_eq!(summary.uncounted_tables, ["docs_fts"]);
@@ -372,6 +403,7 @@ fn a_contentless_fts5_table_is_reported_recreated_empty_and_not_a_mismatch() {
             environment: "test",
             database: "app",
             key: &key,
+            aead: &crate::format::SoftwareAes,
             worker_version: "0",
             fault: None,
         },
@@ -413,7 +445,14 @@ fn a_truncated_object_fails_at_download() {
     let store = MemoryStore::default();
     let manifest = back_up(&app_db(), &store, &key);
     store.tamper(&object_key("b1"), |body| body.truncate(body.len() - 10));
-    let report = block_on(validate(&store, &keyring(), &manifest, &clock, &mut Silent));
+    let report = block_on(validate(
+        &store,
+        &keyring(),
+        &SoftwareAes,
+        &manifest,
+        &clock,
+        &mut Silent,
+    ));
     let failed = failed_step(&report).unwrap();
     assert_eq!(failed.step, 1);
     assert!(failed.detail.contains("truncated"), "{}", failed.detail);
@@ -425,7 +464,14 @@ fn the_wrong_key_fails_at_decrypt_naming_both_key_ids() {
     let store = MemoryStore::default();
     let manifest = back_up(&app_db(), &store, &key);
     let other = Keyring::new(MasterKey::from_hex(&"77".repeat(32)).unwrap());
-    let report = block_on(validate(&store, &other, &manifest, &clock, &mut Silent));
+    let report = block_on(validate(
+        &store,
+        &other,
+        &SoftwareAes,
+        &manifest,
+        &clock,
+        &mut Silent,
+    ));
     let failed = failed_step(&report).unwrap();
     assert_eq!(failed.step, 3);
     assert!(
@@ -465,7 +511,14 @@ fn a_forbidden_statement_is_rejected_with_its_line_before_any_write() {
     let store = MemoryStore::default();
     let sql = "PRAGMA defer_foreign_keys=ON;\nCREATE TABLE t(a);\nINSERT INTO t VALUES(1);\nDROP TABLE users;\n";
     let manifest = crafted(&store, &key, sql);
-    let report = block_on(validate(&store, &keyring(), &manifest, &clock, &mut Silent));
+    let report = block_on(validate(
+        &store,
+        &keyring(),
+        &SoftwareAes,
+        &manifest,
+        &clock,
+        &mut Silent,
+    ));
     let failed = failed_step(&report).unwrap();
     assert_eq!(failed.step, 5);
     assert!(failed.detail.contains("line 4"), "{}", failed.detail);

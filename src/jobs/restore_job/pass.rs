@@ -27,7 +27,7 @@ use std::mem::take;
 use super::super::restore::{fail, PassFailure, Streamed};
 use super::super::store::{EdgeError, ObjectStore};
 use crate::format::keys::Keyring;
-use crate::format::{BackupId, Decryptor, DecryptorCheckpoint};
+use crate::format::{BackupId, ChunkAead, DecryptError, Decryptor, DecryptorCheckpoint};
 use crate::restore::plan::{PlannedStatement, Planner};
 use crate::restore::reader::StatementReader;
 use crate::restore::validate::Validator;
@@ -46,7 +46,7 @@ pub struct ObjectReadError(pub EdgeError);
 pub(crate) enum PassError {
     /// The object fails a step: the pass is over.
     Failed(PassFailure),
-    /// The object could not be read this time.
+    /// The object could not be read (fetched or decrypted) this time.
     Read(ObjectReadError),
 }
 
@@ -147,6 +147,7 @@ impl Pass {
         &mut self,
         store: &impl ObjectStore,
         keyring: &Keyring,
+        aead: &dyn ChunkAead,
     ) -> Result<Option<Streamed>, PassError> {
         let size = match self.size {
             Some(size) => size,
@@ -158,8 +159,15 @@ impl Pass {
             let mut decryptor = self.decryptor(keyring, &backup_id)?;
             let mut plaintext = Vec::new();
             decryptor
-                .update(&bytes, &mut plaintext)
-                .map_err(|e| fail(3, e.to_string()))?;
+                .update_with(&bytes, &mut plaintext, aead)
+                .await
+                .map_err(|error| match error {
+                    DecryptError::Format(e) => fail(3, e.to_string()).into(),
+                    DecryptError::Crypto(e) => PassError::Read(ObjectReadError(EdgeError::new(
+                        "decrypting the object",
+                        e.to_string(),
+                    ))),
+                })?;
             self.offset += bytes.len() as u64;
             self.decryptor = Some(decryptor.checkpoint().map_err(|e| fail(3, e.to_string()))?);
             self.take_statements(&plaintext)?;

@@ -31,6 +31,7 @@ use super::journal::Journal;
 use super::pass::{Pass, PassError};
 use super::{progress_table, RestoreJobError};
 use crate::format::keys::Keyring;
+use crate::format::ChunkAead;
 use crate::manifest::Manifest;
 use crate::restore::plan::{PlannedStatement, MAX_STATEMENTS_PER_BATCH};
 use crate::restore::validate::RestoreSummary;
@@ -109,6 +110,8 @@ pub(super) struct Unit<'a, 'm, D, S> {
     pub store: &'a S,
     /// The keys to open the object.
     pub keyring: &'a Keyring,
+    /// What opens the object's chunks.
+    pub aead: &'a dyn ChunkAead,
     /// The slice's meter.
     pub meter: &'a Meter<'m>,
     /// The highest batch number D1 committed, once read in this slice.
@@ -253,7 +256,10 @@ impl Replace {
                     return Ok(None);
                 }
                 let before = import.pass.bytes_read();
-                let advanced = import.pass.advance(unit.store, unit.keyring).await;
+                let advanced = import
+                    .pass
+                    .advance(unit.store, unit.keyring, unit.aead)
+                    .await;
                 unit.meter.processed(import.pass.bytes_read() - before);
                 match advanced {
                     Ok(None) => Ok(None),

@@ -9,6 +9,7 @@ use serde::de::DeserializeOwned;
 use super::*;
 use crate::dump::DumpOptions;
 use crate::format::keys::MasterKey;
+use crate::format::SoftwareAes;
 use crate::jobs::engine::record::EventKind;
 use crate::jobs::restore::{restore, validate, Progress, RestoreParams};
 use crate::jobs::slice::Budget;
@@ -48,6 +49,7 @@ fn settings(key: &MasterKey) -> BackupSettings<'_> {
         environment: "test",
         database: "app",
         key,
+        aead: &SoftwareAes,
         worker_version: "0",
         fault: None,
     }
@@ -392,6 +394,7 @@ fn a_sliced_validation_equals_the_one_go_validation_sound_or_tampered() {
         let expected = block_on(validate(
             &store,
             &keyring(),
+            &SoftwareAes,
             &manifest,
             &clock,
             &mut expected_events,
@@ -403,7 +406,7 @@ fn a_sliced_validation_equals_the_one_go_validation_sound_or_tampered() {
             job = round_trip(&job);
             slices += 1;
             let meter = Meter::new(TINY, &clock);
-            let end = block_on(job.run_slice(&store, &keyring(), &meter)).unwrap();
+            let end = block_on(job.run_slice(&store, &keyring(), &SoftwareAes, &meter)).unwrap();
             events.extend(job.take_events());
             if let SliceEnd::Done(report) = end {
                 break report;
@@ -439,6 +442,7 @@ fn the_progress_table_is_never_backed_up_and_does_not_disturb_the_verification()
     let validation = block_on(validate(
         &store,
         &keyring(),
+        &SoftwareAes,
         &manifest,
         &clock,
         &mut Collect::default(),

@@ -16,6 +16,7 @@ use super::super::store::ObjectStore;
 use super::journal::Events;
 use super::pass::{ObjectReadError, Pass, PassError, PASS_RANGE_BYTES};
 use crate::format::keys::Keyring;
+use crate::format::ChunkAead;
 use crate::manifest::Manifest;
 use crate::time::Timestamp;
 
@@ -70,6 +71,7 @@ impl ValidateJob {
         &mut self,
         store: &impl ObjectStore,
         keyring: &Keyring,
+        aead: &dyn ChunkAead,
         meter: &Meter<'_>,
     ) -> Result<SliceEnd<ValidationReport>, ObjectReadError> {
         if let Some(report) = &self.report {
@@ -92,7 +94,7 @@ impl ValidateJob {
             }
             units += 1;
             let before = self.pass.bytes_read();
-            let advanced = self.pass.advance(&store, keyring).await;
+            let advanced = self.pass.advance(&store, keyring, aead).await;
             meter.processed(self.pass.bytes_read() - before);
             let outcome = match advanced {
                 Ok(None) => continue,
