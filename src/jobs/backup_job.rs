@@ -45,7 +45,7 @@ use super::self_check::SelfCheck;
 use super::slice::{Meter, Metered, SliceEnd};
 use super::store::{EdgeError, ObjectStore, PartUpload, SqlReader, UploadedPart};
 use crate::dump::{Dump, DumpOptions, DumpSummary, Query, Step};
-use crate::format::{BackupId, EncryptSummary, Encryptor, EncryptorCheckpoint};
+use crate::format::{BackupId, EncryptSummary, Encryptor, EncryptorCheckpoint, DEFAULT_CHUNK_SIZE};
 use crate::layout::{manifest_key, object_key};
 use crate::manifest::Manifest;
 use crate::time::Timestamp;
@@ -157,6 +157,14 @@ impl BackupJob {
     #[cfg(test)]
     pub(crate) fn tuned(request: BackupRequest, part_size: usize, options: DumpOptions) -> Self {
         Self::with_parts(request, part_size, options)
+    }
+
+    /// The ciphertext tail's allocation: one part plus what one unit of the
+    /// dump may add (a page of SQL and a chunk's worth of overhead), so it
+    /// never doubles on the way to a part; it is the largest buffer a
+    /// backup holds.
+    fn tail_capacity(&self) -> usize {
+        self.part_size + self.options.page_target_bytes + 2 * DEFAULT_CHUNK_SIZE as usize
     }
 
     /// Runs units of work until `meter` is exhausted (checked between
@@ -292,6 +300,7 @@ impl BackupJob {
         slice: &mut Slice<'_, R, S>,
         started_at: Timestamp,
     ) -> Result<(), BackupError> {
+        let tail_capacity = self.tail_capacity();
         match &mut self.stage {
             Stage::CheckAtStart => {
                 let at_start = foreign_key_violations(slice.db).await?;
@@ -328,7 +337,7 @@ impl BackupJob {
                         .send_part(&mut streaming.upload, &mut streaming.tail, len)
                         .await?;
                 } else if let Some(finishing) =
-                    dump_unit(streaming, slice, self.request.salt).await?
+                    dump_unit(streaming, slice, self.request.salt, tail_capacity).await?
                 {
                     self.stage = Stage::Finish(Box::new(finishing));
                 }
@@ -384,6 +393,7 @@ async fn dump_unit<R: SqlReader, S: ObjectStore>(
     streaming: &mut Streaming,
     slice: &Slice<'_, R, S>,
     salt: [u8; 32],
+    tail_capacity: usize,
 ) -> Result<Option<Finishing>, BackupError> {
     let mut encryptor = Encryptor::resume(
         slice.settings.key,
@@ -407,6 +417,8 @@ async fn dump_unit<R: SqlReader, S: ObjectStore>(
         sql.extend_from_slice(INJECTED_VIEW_SQL.as_bytes());
     }
     streaming.check.push(&sql)?;
+    let tail = &mut streaming.tail;
+    tail.reserve_exact(tail_capacity.saturating_sub(tail.len()));
     encryptor
         .update_with(&sql, &mut streaming.tail, slice.settings.aead)
         .await?;
@@ -448,7 +460,10 @@ impl<R, S: ObjectStore> Slice<'_, R, S> {
     }
 
     /// Uploads the first `len` bytes of `tail` as the next part, then
-    /// records it and drops them from `tail`.
+    /// records it; `tail` keeps the rest. The part leaves in `tail`'s own
+    /// allocation: no copy of it is made in wasm memory. After an error,
+    /// `tail` is lost with the rest of the slice's state (the slice runs
+    /// again from the last checkpoint).
     async fn send_part(
         &mut self,
         record: &mut UploadRecord,
@@ -459,12 +474,11 @@ impl<R, S: ObjectStore> Slice<'_, R, S> {
             return Err(BackupError::TooLarge);
         }
         let upload = self.upload(record).await?;
-        upload
-            .upload_part(tail[..len].to_vec())
-            .await
-            .map_err(BackupError::Store)?;
+        let rest = tail[len..].to_vec();
+        let mut part = std::mem::replace(tail, rest);
+        part.truncate(len);
+        upload.upload_part(part).await.map_err(BackupError::Store)?;
         record.parts.extend(upload.parts().last().cloned());
-        tail.drain(..len);
         Ok(())
     }
 

@@ -184,7 +184,7 @@ async fn run(
     *position = Some((job.step_name().to_owned(), job.progress()));
     match advanced {
         Ok(SliceEnd::Continue) => Ok(SliceOutcome::Continue {
-            checkpoint: serde_json::to_vec(&Checkpoint { job })
+            checkpoint: kind::encode(&Checkpoint { job })
                 .map_err(|e| permanent(format!("encoding the checkpoint: {e}")))?,
         }),
         Ok(SliceEnd::Done(manifest)) => {

@@ -194,22 +194,37 @@ impl JobBook for SqlBook {
     }
 
     fn checkpoint(&self, id: &str) -> Result<Option<Vec<u8>>, BookError> {
-        let rows: Vec<Vec<SqlStorageValue>> = self
+        // Its size first, so the rows are copied one at a time into a
+        // buffer of exactly that size: a checkpoint may be several MiB.
+        let sizes: Vec<Vec<SqlStorageValue>> = self
             .sql
             .exec(
-                "SELECT bytes FROM jobs_checkpoints WHERE job_id = ? ORDER BY part",
+                "SELECT count(*), coalesce(sum(length(bytes)), 0) FROM jobs_checkpoints WHERE job_id = ?",
                 vec![text(id)],
             )
             .map_err(failed("read a checkpoint"))?
             .raw()
             .collect::<Result<_, _>>()
             .map_err(failed("read a checkpoint"))?;
-        if rows.is_empty() {
+        let (rows, total) = match sizes.first().map(Vec::as_slice) {
+            Some([SqlStorageValue::Integer(rows), SqlStorageValue::Integer(total)]) => {
+                (*rows, *total)
+            }
+            other => return Err(BookError(format!("a checkpoint's size reads {other:?}"))),
+        };
+        if rows == 0 {
             return Ok(None);
         }
-        let mut bytes = Vec::new();
-        for row in rows {
-            match row.into_iter().next() {
+        let mut bytes = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
+        let cursor = self
+            .sql
+            .exec(
+                "SELECT bytes FROM jobs_checkpoints WHERE job_id = ? ORDER BY part",
+                vec![text(id)],
+            )
+            .map_err(failed("read a checkpoint"))?;
+        for row in cursor.raw() {
+            match row.map_err(failed("read a checkpoint"))?.into_iter().next() {
                 Some(SqlStorageValue::Blob(part)) => bytes.extend_from_slice(&part),
                 other => return Err(BookError(format!("a checkpoint row holds {other:?}"))),
             }

@@ -65,7 +65,7 @@ pub async fn slice(
     let aead = WebCryptoAes::default();
     match job.run_slice(&context.store, keyring, &aead, &meter).await {
         Ok(SliceEnd::Continue) => kind::go_on(
-            serde_json::to_vec(&job),
+            kind::encode(&job),
             job.step_name(),
             job.progress(),
             Vec::new(),

@@ -14,6 +14,7 @@ use crate::jobs::prune;
 use crate::manifest::Manifest;
 use crate::platform::InvocationCounter;
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 use std::rc::Rc;
 use worker::Env;
 
@@ -121,6 +122,31 @@ pub fn retry(
         step: None,
         progress,
         events,
+    }
+}
+
+/// `job` as its checkpoint: JSON, in a buffer of exactly its size. A
+/// growing buffer would double, and with a few MiB of ciphertext in a
+/// checkpoint that doubling would be the largest allocation of a slice.
+pub fn encode(job: &impl Serialize) -> Result<Vec<u8>, serde_json::Error> {
+    let mut size = ByteCount(0);
+    serde_json::to_writer(&mut size, job)?;
+    let mut checkpoint = Vec::with_capacity(size.0);
+    serde_json::to_writer(&mut checkpoint, job)?;
+    Ok(checkpoint)
+}
+
+/// A writer that keeps only the number of bytes written.
+struct ByteCount(usize);
+
+impl std::io::Write for ByteCount {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 

@@ -105,12 +105,9 @@ pub async fn slice(
         .await;
     let events = job.take_events();
     match advanced {
-        Ok(SliceEnd::Continue) => kind::go_on(
-            serde_json::to_vec(&job),
-            job.step_name(),
-            job.progress(),
-            events,
-        ),
+        Ok(SliceEnd::Continue) => {
+            kind::go_on(kind::encode(&job), job.step_name(), job.progress(), events)
+        }
         Ok(SliceEnd::Done(report)) => {
             store_report(&context.store, &report).await;
             let state = job.outcome().unwrap_or(JobState::Failed);

@@ -73,12 +73,9 @@ pub async fn slice(
     let advanced = job.run_slice(&context.store, keyring, &aead, &meter).await;
     let events = job.take_events();
     match advanced {
-        Ok(SliceEnd::Continue) => kind::go_on(
-            serde_json::to_vec(&job),
-            job.step_name(),
-            job.progress(),
-            events,
-        ),
+        Ok(SliceEnd::Continue) => {
+            kind::go_on(kind::encode(&job), job.step_name(), job.progress(), events)
+        }
         Ok(SliceEnd::Done(report)) => {
             let (state, error) = match report.steps.iter().find(|s| s.status == StepStatus::Failed)
             {

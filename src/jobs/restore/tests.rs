@@ -72,6 +72,18 @@ fn snapshot(db: &SqliteReader) -> String {
     out
 }
 
+/// Steps 1-5 of `manifest`'s backup in `store`, with the test keyring.
+fn validated(store: &MemoryStore, manifest: &Manifest) -> ValidationReport {
+    block_on(validate(
+        store,
+        &keyring(),
+        &SoftwareAes,
+        manifest,
+        &clock,
+        &mut Silent,
+    ))
+}
+
 fn keyring() -> Keyring {
     Keyring::new(MasterKey::from_hex(KEY).unwrap())
 }
@@ -195,14 +207,7 @@ fn validation_passes_all_five_steps_and_summarizes() {
     let key = MasterKey::from_hex(KEY).unwrap();
     let store = MemoryStore::default();
     let manifest = back_up(&app_db(), &store, &key);
-    let report = block_on(validate(
-        &store,
-        &keyring(),
-        &SoftwareAes,
-        &manifest,
-        &clock,
-        &mut Silent,
-    ));
+    let report = validated(&store, &manifest);
     assert!(report.ok, "{report:#?}");
     assert_eq!(report.steps.len(), 5);
     let summary = report.summary.unwrap();
@@ -225,14 +230,7 @@ fn a_flipped_byte_fails_at_decrypt_naming_the_chunk_and_nothing_is_written() {
     let damaged = snapshot(&db);
     let keys_before = store.keys();
 
-    let validation = block_on(validate(
-        &store,
-        &keyring(),
-        &SoftwareAes,
-        &manifest,
-        &clock,
-        &mut Silent,
-    ));
+    let validation = validated(&store, &manifest);
     let failed = failed_step(&validation).unwrap();
     assert_eq!(failed.step, 3, "{failed:?}");
     assert!(failed.detail.contains("chunk 0"), "{}", failed.detail);
@@ -271,14 +269,7 @@ fn validation_refuses_a_backup_with_foreign_key_violations_naming_the_tables() {
         at_end: 2,
         tables: vec!["child".into()],
     };
-    let validation = block_on(validate(
-        &store,
-        &keyring(),
-        &SoftwareAes,
-        &manifest,
-        &clock,
-        &mut Silent,
-    ));
+    let validation = validated(&store, &manifest);
     let failed = failed_step(&validation).unwrap();
     assert_eq!(failed.step, 5);
     for words in [
@@ -344,14 +335,7 @@ fn an_fts5_table_over_a_view_is_not_compared_and_restores() {
              INSERT INTO docs_fts(docs_fts) VALUES('rebuild');",
     );
     let manifest = back_up(&db, &store, &key);
-    let validation = block_on(validate(
-        &store,
-        &keyring(),
-        &SoftwareAes,
-        &manifest,
-        &clock,
-        &mut Silent,
-    ));
+    let validation = validated(&store, &manifest);
     assert!(validation.ok, "{validation:#?}");
     let summary = validation.summary.as_ref().unwrap();
     assert_eq!(summary.uncounted_tables, ["docs_fts"]);
@@ -445,14 +429,7 @@ fn a_truncated_object_fails_at_download() {
     let store = MemoryStore::default();
     let manifest = back_up(&app_db(), &store, &key);
     store.tamper(&object_key("b1"), |body| body.truncate(body.len() - 10));
-    let report = block_on(validate(
-        &store,
-        &keyring(),
-        &SoftwareAes,
-        &manifest,
-        &clock,
-        &mut Silent,
-    ));
+    let report = validated(&store, &manifest);
     let failed = failed_step(&report).unwrap();
     assert_eq!(failed.step, 1);
     assert!(failed.detail.contains("truncated"), "{}", failed.detail);
@@ -511,14 +488,7 @@ fn a_forbidden_statement_is_rejected_with_its_line_before_any_write() {
     let store = MemoryStore::default();
     let sql = "PRAGMA defer_foreign_keys=ON;\nCREATE TABLE t(a);\nINSERT INTO t VALUES(1);\nDROP TABLE users;\n";
     let manifest = crafted(&store, &key, sql);
-    let report = block_on(validate(
-        &store,
-        &keyring(),
-        &SoftwareAes,
-        &manifest,
-        &clock,
-        &mut Silent,
-    ));
+    let report = validated(&store, &manifest);
     let failed = failed_step(&report).unwrap();
     assert_eq!(failed.step, 5);
     assert!(failed.detail.contains("line 4"), "{}", failed.detail);
