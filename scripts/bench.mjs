@@ -32,7 +32,8 @@
 // It reports; it asserts nothing about time.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { cp, mkdir, open, rm, stat, symlink, copyFile, writeFile } from 'node:fs/promises';
+import { cp, mkdir, open, readFile, rm, stat, symlink, copyFile, writeFile } from 'node:fs/promises';
+import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { ROOT, TEST_SECRETS, cli as runCli, sqlite3, startWorker, tempDir, toolEnv, WRANGLER } from '../tests/e2e/harness.mjs';
 
@@ -221,6 +222,16 @@ async function workerRestore(worker, key, manifest) {
 }
 
 console.log(`d1-vault benchmark: ${rows.toLocaleString()} rows; format pass ${formatMib} MiB\n`);
+
+// 0. The bundle wrangler deploys: the wasm and its JavaScript glue, raw and gzipped.
+{
+  const wasm = await readFile(path.join(ROOT, 'build', 'index_bg.wasm'));
+  const glue = await readFile(path.join(ROOT, 'build', 'index.js'));
+  results.bundle = {
+    wasm_bytes: wasm.length, js_bytes: glue.length,
+    gzip_bytes: gzipSync(wasm, { level: 9 }).length + gzipSync(glue, { level: 9 }).length,
+  };
+}
 
 // 1a. Native format throughput.
 const native = spawnSync('cargo', ['run', '--quiet', '--release', '--example', 'bench_format', '--', '--mib', '256'], {
@@ -461,6 +472,7 @@ async function benchImport(worker, mib) {
 const mib = (b) => (b == null ? '-' : `${(b / MIB).toFixed(1)} MiB`);
 const cell = (value, width) => String(value ?? '-').padStart(width);
 const pct = (value) => (value == null ? '-' : `${value > 0 ? '+' : ''}${value}%`);
+console.log(`bundle: ${(results.bundle.wasm_bytes / 1024).toFixed(0)} KiB wasm + ${(results.bundle.js_bytes / 1024).toFixed(0)} KiB JavaScript; ${(results.bundle.gzip_bytes / 1024).toFixed(0)} KiB gzipped\n`);
 console.log('format            encrypt MB/s  decrypt MB/s  memory');
 console.log(`  native          ${String(results.format_native.encrypt_mb_s ?? '-').padStart(12)}  ${String(results.format_native.decrypt_mb_s ?? '-').padStart(12)}  ${mib(results.format_native.peak_rss_bytes)}`);
 console.log(`  wasm, aes-gcm   ${String(results.format_wasm.encrypt_mb_s).padStart(12)}  ${String(results.format_wasm.decrypt_mb_s).padStart(12)}  ${mib(results.format_wasm.wasm_memory_bytes)}`);

@@ -159,10 +159,10 @@ impl BackupJob {
         Self::with_parts(request, part_size, options)
     }
 
-    /// The ciphertext tail's allocation: one part plus what one unit of the
-    /// dump may add (a page of SQL and a chunk's worth of overhead), so it
-    /// never doubles on the way to a part; it is the largest buffer a
-    /// backup holds.
+    /// The most the ciphertext tail is allocated: one part plus what one
+    /// unit of the dump may add (a page of SQL and a chunk's worth of
+    /// overhead), so it never doubles past a part; it is the largest buffer
+    /// a backup holds. See [`grow_tail`].
     fn tail_capacity(&self) -> usize {
         self.part_size + self.options.page_target_bytes + 2 * DEFAULT_CHUNK_SIZE as usize
     }
@@ -417,8 +417,7 @@ async fn dump_unit<R: SqlReader, S: ObjectStore>(
         sql.extend_from_slice(INJECTED_VIEW_SQL.as_bytes());
     }
     streaming.check.push(&sql)?;
-    let tail = &mut streaming.tail;
-    tail.reserve_exact(tail_capacity.saturating_sub(tail.len()));
+    grow_tail(&mut streaming.tail, sql.len(), tail_capacity);
     encryptor
         .update_with(&sql, &mut streaming.tail, slice.settings.aead)
         .await?;
@@ -442,6 +441,18 @@ async fn dump_unit<R: SqlReader, S: ObjectStore>(
                 tail: take(&mut streaming.tail),
             }))
         }
+    }
+}
+
+/// Makes room in `tail` for the ciphertext of `sql_len` more bytes of SQL:
+/// doubling as a `Vec` would, so a small backup stays small, but never
+/// past `cap` unless the unit itself needs more.
+fn grow_tail(tail: &mut Vec<u8>, sql_len: usize, cap: usize) {
+    // The sealed bytes of `sql_len` bytes and of the chunk the encryptor holds.
+    let needed = tail.len() + sql_len + 2 * DEFAULT_CHUNK_SIZE as usize;
+    if needed > tail.capacity() {
+        let target = (2 * tail.capacity()).max(needed).min(cap.max(needed));
+        tail.reserve_exact(target - tail.len());
     }
 }
 

@@ -492,3 +492,23 @@ proptest! {
         prop_assert_eq!(sliced, reference);
     }
 }
+
+#[test]
+fn the_ciphertext_tail_doubles_from_small_and_never_past_a_part_and_a_page() {
+    let unit = 2 << 20;
+    let cap = (8 << 20) + unit + 2 * DEFAULT_CHUNK_SIZE as usize;
+    let mut tail = Vec::new();
+    grow_tail(&mut tail, 1000, cap);
+    assert!(
+        tail.capacity() < 1 << 20,
+        "a small backup's tail took {} bytes",
+        tail.capacity()
+    );
+    while tail.len() < 8 << 20 {
+        grow_tail(&mut tail, unit, cap);
+        let before = tail.capacity();
+        tail.resize(tail.len() + unit, 0);
+        assert_eq!(tail.capacity(), before, "the unit's ciphertext did not fit");
+        assert!(tail.capacity() <= cap, "{} > {cap}", tail.capacity());
+    }
+}
