@@ -165,7 +165,8 @@
 //!   [`MAX_STATEMENT_BYTES`] (rows are packed under the statement target,
 //!   larger rows split, see above), every query under [`MAX_QUERY_BYTES`].
 //!   The queries name columns by positional aliases of a common table
-//!   expression (`WITH s(c0,..) AS (SELECT * FROM t ...)`), so their size
+//!   expression (`WITH s(c0,..) AS (SELECT * FROM main.t ...)`; the table is
+//!   qualified, so a table named `s` is not the CTE), so their size
 //!   does not grow with column names, except the key columns' names in the
 //!   filters and, for a rowid table of 100 columns without an INTEGER
 //!   PRIMARY KEY, every column's name once (see below). What must name
@@ -178,7 +179,7 @@
 //!   value no longer than its placeholder (`''`, `X''`) is never deferred.
 //! - Result columns (100 per SELECT, at every level, CTEs and subqueries
 //!   included; a multi-row VALUES too): a query that reads one row filters
-//!   inside its CTE, `WITH s(c0,..) AS (SELECT * FROM t WHERE <key>)`, so
+//!   inside its CTE, `WITH s(c0,..) AS (SELECT * FROM main.t WHERE <key>)`, so
 //!   the CTE has the table's `SELECT *` columns (at most 100) and returns at
 //!   most one column per value (description and literal in one). The page
 //!   query selects `rowid, *` only for a rowid table without an INTEGER

@@ -6,12 +6,12 @@
 //!
 //! - Result columns (100 per SELECT, at every level: CTEs and subqueries
 //!   too). The queries that read one row ([`row_detail`], [`exact_real`],
-//!   [`pieces`]) read it through `WITH s(c0,c1,..) AS (SELECT * FROM "t"
+//!   [`pieces`]) read it through `WITH s(c0,c1,..) AS (SELECT * FROM main."t"
 //!   WHERE <key>)`: the key filter sits inside the CTE, so the CTE has
 //!   exactly the table's `SELECT *` columns (at most 100, D1's limit per
 //!   table), and each returns at most one column per `SELECT *` column. The
 //!   page query ([`page`]) reads its rows through `WITH s(k0,c0,..) AS
-//!   (SELECT rowid, * FROM "t" WHERE <after> ORDER BY <key> LIMIT n)`, with
+//!   (SELECT rowid, * FROM main."t" WHERE <after> ORDER BY <key> LIMIT n)`, with
 //!   `k0` only for a rowid table without an INTEGER PRIMARY KEY (with one,
 //!   the rowid is read through its column); when that would be 101 columns
 //!   (such a table with 100 columns) it names the stored columns instead, in
@@ -111,12 +111,21 @@ fn star_aliases(shape: &TableShape) -> Vec<String> {
     (0..shape.star_width).map(|p| format!("c{p}")).collect()
 }
 
-/// `WITH s(c0,..) AS (SELECT * FROM <table> WHERE <key>) `: the one row
-/// with key literals `key`, its columns by position.
+/// The quoted table name `table` as the queries' CTEs read it: qualified
+/// with its schema, `main."t"`. Inside a CTE, an unqualified name equal to
+/// the CTE's own (`s`, `s0`, ..) means the CTE itself, so a table named `s`
+/// would be a circular reference; a qualified name is always the table.
+fn stored(table: &str) -> String {
+    format!("main.{table}")
+}
+
+/// `WITH s(c0,..) AS (SELECT * FROM main.<table> WHERE <key>) `: the one
+/// row with key literals `key`, its columns by position.
 fn row_source(shape: &TableShape, table: &str, key: &[String]) -> String {
     format!(
-        "WITH s({}) AS (SELECT * FROM {table} WHERE {}) ",
+        "WITH s({}) AS (SELECT * FROM {} WHERE {}) ",
         star_aliases(shape).join(","),
+        stored(table),
         key_where(shape, key)
     )
 }
@@ -137,7 +146,8 @@ pub(crate) fn page_source(
         .map(|a| format!(" WHERE {}", after_filter(shape, a)))
         .unwrap_or_default();
     let rows = format!(
-        "FROM {table}{filter} ORDER BY {} LIMIT {limit}",
+        "FROM {}{filter} ORDER BY {} LIMIT {limit}",
+        stored(table),
         key_names(shape).join(", ")
     );
     let rowid = match &shape.key {
