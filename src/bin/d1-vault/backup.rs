@@ -4,7 +4,7 @@
 use lexopt::Arg::{Long, Short};
 use serde_json::json;
 
-use crate::common::{print_usage, CliError, Command};
+use crate::common::{print_usage, text_value, CliError, Command};
 use crate::job_record::{Job, State};
 use crate::json::Json;
 use crate::outcome::{capitalized, failure, took, what, Conclusion};
@@ -57,9 +57,7 @@ fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
             Long("pin") => pin = true,
             Long("note") => {
                 let value = parser.value()?;
-                let value = value
-                    .into_string()
-                    .map_err(|_| CliError::Usage("--note must be text".into()))?;
+                let value = text_value(value, "--note")?;
                 note = Some(value);
             }
             Long("no-wait") => no_wait = true,

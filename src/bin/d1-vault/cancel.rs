@@ -3,7 +3,7 @@
 use lexopt::Arg::{Long, Short, Value};
 use ureq::http::StatusCode;
 
-use crate::common::{missing, print_usage, CliError, Command};
+use crate::common::{missing, print_usage, text_value, CliError, Command};
 use crate::job_record::{Job, State};
 use crate::outcome::capitalized;
 use crate::remote::{
@@ -50,9 +50,7 @@ fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
         match arg {
             Short('h') | Long("help") => return print_usage(USAGE),
             Value(value) if id.is_none() => {
-                let value = value
-                    .into_string()
-                    .map_err(|_| CliError::Usage("the job id must be text".into()))?;
+                let value = text_value(value, "the job id")?;
                 id = Some(value);
             }
             arg => match RemoteOption::of(&arg) {

@@ -131,11 +131,16 @@ pub fn missing(what: &str) -> CliError {
     CliError::Usage(format!("missing {what}"))
 }
 
+/// An argument's value as text; `what` names it in the error.
+pub fn text_value(value: OsString, what: &str) -> Result<String, CliError> {
+    value
+        .into_string()
+        .map_err(|_| CliError::Usage(format!("{what} must be text")))
+}
+
 /// Parses a `--id` value.
 pub fn parse_backup_id(value: OsString) -> Result<BackupId, CliError> {
-    let text = value
-        .into_string()
-        .map_err(|_| CliError::Usage("--id must be text".into()))?;
+    let text = text_value(value, "--id")?;
     text.parse()
         .map_err(|err| CliError::Usage(format!("--id {text:?}: {err}")))
 }

@@ -4,12 +4,13 @@
 //! ([`crate::upload`]); then the worker's import job is followed.
 
 use lexopt::Arg::{Long, Short, Value};
-use std::ffi::OsString;
 use std::path::PathBuf;
 
 use d1_vault::format::BackupId;
 
-use crate::common::{keyring_from_env, missing, parse_backup_id, print_usage, CliError, Command};
+use crate::common::{
+    keyring_from_env, missing, parse_backup_id, print_usage, text_value, CliError, Command,
+};
 use crate::job_record::{Job, State};
 use crate::json::Json;
 use crate::outcome::{failure, Conclusion};
@@ -118,12 +119,6 @@ fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
     start(how, |client| {
         upload(&remote, client, &mut object, note.as_deref())
     })
-}
-
-fn text_value(value: OsString, option: &str) -> Result<String, CliError> {
-    value
-        .into_string()
-        .map_err(|_| CliError::Usage(format!("{option} must be text")))
 }
 
 /// `import-YYYYMMDDTHHMMSSZ` in UTC.

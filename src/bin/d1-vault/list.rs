@@ -2,7 +2,7 @@
 
 use lexopt::Arg::{Long, Short};
 
-use crate::common::{print_usage, CliError, Command};
+use crate::common::{print_usage, text_value, CliError, Command};
 use crate::json::Json;
 use crate::remote::{
     escape, remote_exit_status, remote_options, Auth, RemoteArgs, RemoteOption, QUICK_TIMEOUT,
@@ -62,9 +62,7 @@ fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
             Short('n') | Long("limit") => limit = parse_limit(parser.value()?)?,
             Long("cursor") => {
                 let value = parser.value()?;
-                let value = value
-                    .into_string()
-                    .map_err(|_| CliError::Usage("--cursor must be text".into()))?;
+                let value = text_value(value, "--cursor")?;
                 cursor = Some(value);
             }
             arg => match RemoteOption::of(&arg) {

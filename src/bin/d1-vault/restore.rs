@@ -7,7 +7,7 @@ use std::io::{self, BufRead, IsTerminal, Write};
 use lexopt::Arg::{Long, Short, Value};
 use serde_json::json;
 
-use crate::common::{missing, print_usage, CliError, Command};
+use crate::common::{missing, print_usage, text_value, CliError, Command};
 use crate::remote::{escape, remote_options, Auth, RemoteArgs, RemoteOption, QUICK_TIMEOUT};
 use crate::start::{following, job_exit_status, job_options, start, Start};
 use crate::validate;
@@ -166,9 +166,7 @@ fn parse(parser: &mut lexopt::Parser) -> Result<Option<Options>, CliError> {
             Short('y') | Long("yes") => yes = true,
             Long("no-wait") => no_wait = true,
             Value(value) if id.is_none() => {
-                let value = value
-                    .into_string()
-                    .map_err(|_| CliError::Usage("the backup id must be text".into()))?;
+                let value = text_value(value, "the backup id")?;
                 id = Some(value);
             }
             arg => match RemoteOption::of(&arg) {

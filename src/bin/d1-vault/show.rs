@@ -2,7 +2,7 @@
 
 use lexopt::Arg::{Long, Short, Value};
 
-use crate::common::{missing, print_usage, CliError, Command};
+use crate::common::{missing, print_usage, text_value, CliError, Command};
 use crate::json::Json;
 use crate::remote::{
     escape, remote_exit_status, remote_options, Auth, RemoteArgs, RemoteOption, QUICK_TIMEOUT,
@@ -50,9 +50,7 @@ fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
         match arg {
             Short('h') | Long("help") => return print_usage(USAGE),
             Value(value) if id.is_none() => {
-                let value = value
-                    .into_string()
-                    .map_err(|_| CliError::Usage("the backup id must be text".into()))?;
+                let value = text_value(value, "the backup id")?;
                 id = Some(value);
             }
             arg => match RemoteOption::of(&arg) {

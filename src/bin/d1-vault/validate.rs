@@ -6,7 +6,7 @@
 
 use lexopt::Arg::{Long, Short, Value};
 
-use crate::common::{missing, print_usage, CliError, Command};
+use crate::common::{missing, print_usage, text_value, CliError, Command};
 use crate::job_record::{Job, State};
 use crate::json::Json;
 use crate::outcome::{failure as job_failure, Conclusion};
@@ -71,9 +71,7 @@ fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
             Short('h') | Long("help") => return print_usage(USAGE),
             Long("no-wait") => no_wait = true,
             Value(value) if id.is_none() => {
-                let value = value
-                    .into_string()
-                    .map_err(|_| CliError::Usage("the backup id must be text".into()))?;
+                let value = text_value(value, "the backup id")?;
                 id = Some(value);
             }
             arg => match RemoteOption::of(&arg) {
