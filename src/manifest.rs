@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 /// The manifest format version this worker writes and reads.
 pub const MANIFEST_VERSION: u32 = 1;
 /// The cipher suite's name as the manifest records it.
-pub const CIPHER: &str = "AES-256-GCM, STREAM, HKDF-SHA256 (d1-vault format 1)";
+pub const CIPHER: &str = "AES-256-GCM, STREAM, HKDF-SHA256 (d1-vault suite 1)";
 /// The custom-metadata key that carries the [`ListingEntry`].
 pub const LISTING_METADATA_KEY: &str = "listing";
 
@@ -154,6 +154,14 @@ pub struct Encryption {
     pub cipher: String,
     /// Plaintext bytes per chunk.
     pub chunk_size: u32,
+    /// The object's format version: 2 compresses the SQL (DEFLATE frames)
+    /// before encrypting it. Manifests from before version 2 have none: 1.
+    #[serde(default = "format_version_1")]
+    pub format_version: u8,
+}
+
+fn format_version_1() -> u8 {
+    1
 }
 
 /// A byte count and a SHA-256.
@@ -288,6 +296,7 @@ pub(crate) mod tests {
                 key_id: "0123456789abcdef".into(),
                 cipher: CIPHER.into(),
                 chunk_size: 65_536,
+                format_version: 2,
             },
             plaintext: Digests {
                 bytes: 10,

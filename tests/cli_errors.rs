@@ -5,12 +5,13 @@ mod cli_support;
 
 use std::fs;
 
-use cli_support::{key_id, sql, Cli, KEY_A, KEY_B};
+use cli_support::{key_id, noisy_sql, sql, Cli, KEY_A, KEY_B};
 
-/// A 4-chunk object with one bit flipped in chunk 2, so chunks 0 and 1 have
-/// already been written out when the failure is found.
+/// An object of several chunks with one bit flipped in chunk 2, so the
+/// first frame of SQL has already been written out when the failure is
+/// found.
 fn tampered(cli: &Cli) {
-    let object = cli.encrypt(&sql(200_000), "b1", "t.enc");
+    let object = cli.encrypt(&noisy_sql(1_000_000), "b1", "t.enc");
     let mut bytes = fs::read(&object).unwrap();
     let offset = d1_vault::format::header_len(2) + 2 * (65_536 + 16) + 100;
     bytes[offset] ^= 0x01;
@@ -61,7 +62,7 @@ fn tampered_object_leaves_no_output_behind() {
 #[test]
 fn truncated_object_is_reported_against_the_manifest_first() {
     let cli = Cli::new();
-    let object = cli.encrypt(&sql(200_000), "b1", "c.enc");
+    let object = cli.encrypt(&noisy_sql(1_000_000), "b1", "c.enc");
     let (manifest, _) = cli.manifest(&object, "m.json");
     let full = fs::read(&object).unwrap();
     fs::write(&object, &full[..100_000]).unwrap();

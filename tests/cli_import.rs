@@ -4,8 +4,8 @@
 //! .../complete`), then the import job is followed. A part that fails is
 //! sent again; a refusal or Ctrl-C discards the upload (`DELETE`).
 //!
-//! The fake worker announces parts of 40,000 bytes, so a 100 KB dump makes
-//! three parts.
+//! The fake worker announces parts of 40,000 bytes; a dump of noisy SQL
+//! compresses to a few of them ([`three_part_dump`]).
 
 mod cli_support;
 
@@ -13,7 +13,7 @@ use std::io::{BufRead, BufReader};
 use std::process::Command;
 
 use cli_support::worker::{error, finish, Answer, FakeWorker, Job, ADMIN_TOKEN};
-use cli_support::{sql, Cli, KEY_A};
+use cli_support::{noisy_sql, sql, Cli, KEY_A};
 use serde_json::{json, Value};
 
 /// The part size the fake worker announces.
@@ -51,6 +51,17 @@ fn upload_routes(id: &str, parts: usize, complete: Answer) -> Vec<(String, Answe
         Answer::Body(200, aborted.to_string()),
     ));
     routes
+}
+
+/// A dump that `import` compresses and encrypts into three parts (checked
+/// by encrypting it the same way), and the size of its object.
+fn three_part_dump(local: &Cli) -> (Vec<u8>, usize) {
+    let dump = noisy_sql(300_000);
+    let object = local.encrypt(&dump, "import-1", "probe.enc");
+    let len = std::fs::read(&object).unwrap().len();
+    std::fs::remove_file(object).unwrap();
+    assert_eq!(len.div_ceil(PART_SIZE), 3, "an object of {len} bytes");
+    (dump, len)
 }
 
 fn worker(routes: Vec<(String, Answer)>) -> FakeWorker {
@@ -93,7 +104,7 @@ fn parts_sent(worker: &FakeWorker) -> Vec<Vec<u8>> {
 #[test]
 fn import_encrypts_a_plain_dump_uploads_it_in_parts_and_follows_the_workers_check() {
     let local = Cli::new();
-    let dump = sql(100_000);
+    let (dump, object_len) = three_part_dump(&local);
     let file = local.write("app.sql", &dump);
     let file = file.to_str().unwrap();
     let imported = Job::new("j1", "import", "succeeded")
@@ -116,10 +127,12 @@ fn import_encrypts_a_plain_dump_uploads_it_in_parts_and_follows_the_workers_chec
          Restore it with: d1-vault restore import-1 --confirm <database>\n"
     );
     assert!(
-        run.stderr.starts_with(
-            "Uploading backup import-1: 97.8 KiB in 3 parts of up to 39.1 KiB. Ctrl-C stops \
-             and discards the upload.\nUploaded 97.8 KiB in 3 parts in "
-        ),
+        run.stderr.starts_with(&format!(
+            "Uploading backup import-1: 293.0 KiB of SQL, compressed and encrypted on the \
+                 way, in parts of up to 39.1 KiB. Ctrl-C stops and discards the upload.\n\
+                 Uploaded {:.1} KiB in 3 parts in ",
+            object_len as f64 / 1024.0
+        )),
         "{}",
         run.stderr
     );
@@ -164,7 +177,7 @@ fn import_encrypts_a_plain_dump_uploads_it_in_parts_and_follows_the_workers_chec
     );
     let parts = parts_sent(&worker);
     let sizes: Vec<usize> = parts.iter().map(Vec::len).collect();
-    assert_eq!(sizes, [PART_SIZE, PART_SIZE, 20_127]);
+    assert_eq!(sizes, [PART_SIZE, PART_SIZE, object_len - 2 * PART_SIZE]);
     assert!(parts[0].starts_with(b"D1VAULT\n"), "encrypted here");
     local.write("uploaded.enc", &parts.concat());
     let decrypted = local
@@ -210,7 +223,7 @@ fn an_object_made_by_encrypt_is_sent_as_it_is_under_the_id_in_its_header() {
 #[test]
 fn a_part_that_fails_is_sent_again_and_the_upload_completes() {
     let local = Cli::new();
-    let file = local.write("app.sql", &sql(100_000));
+    let file = local.write("app.sql", &three_part_dump(&local).0);
     let job = Job::new("j1", "import", "succeeded").report(r#"{"id":"import-1","tables":[]}"#);
     let mut routes = upload_routes("import-1", 3, Answer::Start(job));
     let failing = error("internal", "internal error (R2 upload part 2)");
@@ -229,7 +242,7 @@ fn a_part_that_fails_is_sent_again_and_the_upload_completes() {
     .expect_followed(0);
     assert!(
         run.stderr.contains(
-            "\npart 2 of 3 failed (internal error (R2 upload part 2) (HTTP 503 internal)); \
+            "\npart 2 failed (internal error (R2 upload part 2) (HTTP 503 internal)); \
              sending it again in 1.0 s (try 2 of 6)\n"
         ),
         "{}",
@@ -257,7 +270,7 @@ fn a_part_that_fails_is_sent_again_and_the_upload_completes() {
 #[test]
 fn a_refused_part_or_completion_discards_the_upload() {
     let local = Cli::new();
-    let file = local.write("app.sql", &sql(100_000));
+    let file = local.write("app.sql", &three_part_dump(&local).0);
     let file = file.to_str().unwrap();
     let mut routes = upload_routes("import-1", 3, Answer::Body(500, String::new()));
     let wrong = error(
@@ -333,7 +346,7 @@ fn an_id_that_is_taken_is_refused_before_any_part_is_sent() {
 #[test]
 fn ctrl_c_while_uploading_discards_the_upload() {
     let local = Cli::new();
-    let file = local.write("app.sql", &sql(100_000));
+    let file = local.write("app.sql", &three_part_dump(&local).0);
     let mut routes = upload_routes("import-1", 3, Answer::Body(500, String::new()));
     routes[2].1 = Answer::Body(503, error("internal", "R2 is down"));
     let worker = worker(routes);
@@ -347,7 +360,7 @@ fn ctrl_c_while_uploading_discards_the_upload() {
         .unwrap();
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
     let mut seen = String::new();
-    while !seen.contains("part 2 of 3 failed") {
+    while !seen.contains("part 2 failed") {
         let mut line = String::new();
         assert!(stderr.read_line(&mut line).unwrap() > 0, "ended: {seen}");
         seen.push_str(&line);
@@ -363,8 +376,8 @@ fn ctrl_c_while_uploading_discards_the_upload() {
     assert_eq!(run.code, 130, "{seen}{rest}");
     assert_eq!(
         rest.lines().last().unwrap(),
-        "d1-vault: stopped the import after 1 of 3 parts were uploaded; the upload was \
-         discarded and nothing was imported"
+        "d1-vault: stopped the import after 1 part was uploaded; the upload was discarded \
+         and nothing was imported"
     );
     assert_eq!(
         upload_lines(&worker).last().unwrap(),

@@ -5,13 +5,24 @@ mod cli_support;
 
 use std::fs;
 
-use cli_support::{key_id, sql, Cli, KEY_A, KEY_B};
+use cli_support::{key_id, noisy_sql, sql, Cli, KEY_A, KEY_B};
+
+/// Chunks and payload bytes of an intact object of `size` bytes whose
+/// backup id is `id_len` bytes, at the default chunk size.
+fn layout(size: u64, id_len: usize) -> (u64, u64) {
+    let body = size - d1_vault::format::header_len(id_len) as u64;
+    let chunks = body.div_ceil(65_536 + 16);
+    (chunks, body - 16 * chunks)
+}
 
 #[test]
 fn encrypt_verify_decrypt_round_trip() {
     let cli = Cli::new();
-    let input = sql(300_000);
+    let input = noisy_sql(600_000);
     let object = cli.encrypt(&input, "20260101T020000Z-cli", "backup.sql.enc");
+    let size = fs::metadata(&object).unwrap().len();
+    let (chunks, _) = layout(size, "20260101T020000Z-cli".len());
+    assert!(chunks > 2, "{chunks} chunks");
 
     let report = cli
         .run(&["verify", "backup.sql.enc"])
@@ -27,8 +38,8 @@ fn encrypt_verify_decrypt_round_trip() {
     let json = cli.run(&["verify", "backup.sql.enc", "--json"]).expect(0);
     let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(json["ok"], true);
-    assert_eq!(json["plaintext"]["bytes"], 300_000);
-    assert_eq!(json["chunks"], 5);
+    assert_eq!(json["plaintext"]["bytes"], 600_000);
+    assert_eq!(json["chunks"], chunks);
     assert_eq!(
         json["ciphertext"]["bytes"],
         fs::metadata(&object).unwrap().len()
@@ -106,17 +117,25 @@ fn empty_input_round_trips() {
 #[test]
 fn inspect_needs_no_key() {
     let mut cli = Cli::new();
-    cli.encrypt(&sql(100_000), "b-inspect", "i.enc");
+    let object = cli.encrypt(&noisy_sql(300_000), "b-inspect", "i.enc");
+    let (chunks, payload) = layout(fs::metadata(&object).unwrap().len(), "b-inspect".len());
     cli.key = None;
     let text = cli.run(&["inspect", "i.enc"]).expect(0).stdout_text();
     assert!(text.contains("backup id    b-inspect"), "{text}");
     assert!(text.contains(&format!("key id       {}", key_id(KEY_A))));
-    assert!(text.contains("2 chunks, 100000 bytes of SQL"), "{text}");
+    assert!(text.contains(", DEFLATE frames\n"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "{chunks} chunks, {payload} bytes of compressed SQL"
+        )),
+        "{text}"
+    );
     let json = cli.run(&["inspect", "i.enc", "--json"]).expect(0);
     let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(json["backup_id"], "b-inspect");
     assert_eq!(json["chunk_size"], 65536);
-    assert_eq!(json["plaintext_bytes_if_intact"], 100_000);
+    assert_eq!(json["payload_bytes_if_intact"], payload);
+    assert_eq!(json["compressed"], true);
     assert_eq!(json["authenticated"], false);
 }
 

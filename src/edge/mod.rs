@@ -21,4 +21,5 @@ mod restore_api;
 pub mod scheduled;
 mod shared;
 mod test_routes;
-mod webcrypto;
+mod web_compression;
+mod web_engine;

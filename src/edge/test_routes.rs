@@ -1,7 +1,8 @@
 //! Routes that exist only when `ENABLE_TEST_ROUTES=true` (local test runs):
 //! the format's interop with the CLI and the test vectors, and its
-//! throughput in the worker, with chunks sealed by WebCrypto or by the
-//! `aes-gcm` crate in wasm (`aead=webcrypto|software`).
+//! throughput in the worker, with frames compressed and chunks sealed by
+//! the runtime (WebCrypto, `CompressionStream`) or by the crates in wasm
+//! (`engine=web|software`).
 //!
 //! The Workers clock does not advance during CPU work, so the benchmark
 //! cannot time itself: the client times each request, and the `generate`
@@ -11,12 +12,12 @@ use super::http::built;
 use super::memory::wasm_memory_bytes;
 use super::respond;
 use super::shared::keyring;
-use super::webcrypto::WebCryptoAes;
+use super::web_engine::WebEngine;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::format::{
-    decode_exact, BackupId, ChunkAead, ChunkSize, DecryptError, Decryptor, Encryptor, MasterKey,
-    SoftwareAes, SALT_SIZE,
+    decode_exact, BackupId, ChunkSize, DecryptError, Decryptor, Encryptor, Engine, FormatVersion,
+    MasterKey, SoftwareEngine, SALT_SIZE,
 };
 use serde_json::json;
 use worker::{Request, Response};
@@ -25,14 +26,15 @@ use worker::{Request, Response};
 const MAX_BENCH_MIB: usize = 1_024;
 const MIB: usize = 1 << 20;
 
-/// `POST /v1/test/encrypt?id=[&aead=][&salt=&key=&chunk_size=]`: the body,
-/// encrypted. By default with the current key, a random salt, 64 KiB chunks
-/// and WebCrypto; `salt` and `key` (64 hex digits each, both or neither)
-/// and `chunk_size` reproduce a test vector byte for byte.
+/// `POST /v1/test/encrypt?id=[&engine=][&salt=&key=&chunk_size=&version=]`:
+/// the body, encrypted. By default with the current key, a random salt,
+/// 64 KiB chunks, the current format version and the runtime's engine;
+/// `salt` and `key` (64 hex digits each, both or neither), `chunk_size` and
+/// `version` reproduce a test vector byte for byte.
 pub async fn encrypt(req: &mut Request, config: &Config) -> Result<Response, ApiError> {
     let keyring = keyring(config)?;
     let backup_id = backup_id(req)?;
-    let aead = Aead::from_query(req)?;
+    let engine = EngineChoice::from_query(req)?;
     let (given_key, salt) = match (query(req, "key")?, query(req, "salt")?) {
         (Some(key), Some(salt)) => (
             Some(MasterKey::from_hex(&key).map_err(|e| ApiError::BadRequest(format!("key: {e}")))?),
@@ -59,32 +61,40 @@ pub async fn encrypt(req: &mut Request, config: &Config) -> Result<Response, Api
             .ok_or_else(|| ApiError::BadRequest(format!("chunk_size {size} is not valid")))?,
         None => ChunkSize::DEFAULT,
     };
+    let version = match query(req, "version")? {
+        Some(version) => version
+            .parse()
+            .ok()
+            .and_then(FormatVersion::from_byte)
+            .ok_or_else(|| ApiError::BadRequest(format!("version {version} is not 1 or 2")))?,
+        None => FormatVersion::CURRENT,
+    };
     let plaintext = body(req).await?;
     let key = given_key.as_ref().unwrap_or(keyring.current());
-    let mut encryptor = Encryptor::with_chunk_size(key, &backup_id, salt, chunk_size);
+    let mut encryptor = Encryptor::with_version(version, key, &backup_id, salt, chunk_size);
     let mut object = Vec::with_capacity(plaintext.len() + plaintext.len() / 1024 + 256);
     encryptor
-        .update_with(&plaintext, &mut object, aead.get())
+        .update_with(&plaintext, &mut object, engine.get())
         .await
         .map_err(|e| ApiError::internal(e.to_string()))?;
     encryptor
-        .finish_with(&mut object, aead.get())
+        .finish_with(&mut object, engine.get())
         .await
         .map_err(|e| ApiError::internal(e.to_string()))?;
     built(respond::bytes(object))
 }
 
-/// `POST /v1/test/decrypt?id=[&aead=]`: the body authenticated and
+/// `POST /v1/test/decrypt?id=[&engine=]`: the body authenticated and
 /// decrypted, or the format error as 422 with its code and stage.
 pub async fn decrypt(req: &mut Request, config: &Config) -> Result<Response, ApiError> {
     let keyring = keyring(config)?;
     let backup_id = backup_id(req)?;
-    let aead = Aead::from_query(req)?;
+    let engine = EngineChoice::from_query(req)?;
     let object = body(req).await?;
     let mut decryptor = Decryptor::new(keyring, Some(&backup_id));
     let mut plaintext = Vec::with_capacity(object.len());
     let outcome = match decryptor
-        .update_with(&object, &mut plaintext, aead.get())
+        .update_with(&object, &mut plaintext, engine.get())
         .await
     {
         Ok(()) => decryptor.finish(&mut plaintext),
@@ -100,13 +110,13 @@ pub async fn decrypt(req: &mut Request, config: &Config) -> Result<Response, Api
     }
 }
 
-/// `POST /v1/test/bench?op=generate|encrypt|roundtrip&mib=N[&aead=]`:
+/// `POST /v1/test/bench?op=generate|encrypt|roundtrip&mib=N[&engine=]`:
 /// streams N MiB of generated SQL through nothing, the encryptor, or
 /// encryptor and decryptor, one MiB at a time, and reports sizes and wasm
 /// memory.
 pub async fn bench(req: &Request, config: &Config) -> Result<Response, ApiError> {
     let keyring = keyring(config)?;
-    let aead = Aead::from_query(req)?;
+    let engine = EngineChoice::from_query(req)?;
     let url = req
         .url()
         .map_err(|_| ApiError::BadRequest("the request URL is malformed".into()))?;
@@ -154,13 +164,13 @@ pub async fn bench(req: &Request, config: &Config) -> Result<Response, ApiError>
         if encrypting {
             ciphertext.clear();
             encryptor
-                .update_with(&piece, &mut ciphertext, aead.get())
+                .update_with(&piece, &mut ciphertext, engine.get())
                 .await
                 .map_err(|e| ApiError::internal(e.to_string()))?;
             if decrypting {
                 plaintext.clear();
                 decryptor
-                    .update_with(&ciphertext, &mut plaintext, aead.get())
+                    .update_with(&ciphertext, &mut plaintext, engine.get())
                     .await
                     .map_err(|e| ApiError::internal(format!("bench decrypt: {e}")))?;
             }
@@ -168,13 +178,13 @@ pub async fn bench(req: &Request, config: &Config) -> Result<Response, ApiError>
     }
     ciphertext.clear();
     let summary = encryptor
-        .finish_with(&mut ciphertext, aead.get())
+        .finish_with(&mut ciphertext, engine.get())
         .await
         .map_err(|e| ApiError::internal(e.to_string()))?;
     let decrypted_bytes = if decrypting {
         plaintext.clear();
         decryptor
-            .update_with(&ciphertext, &mut plaintext, aead.get())
+            .update_with(&ciphertext, &mut plaintext, engine.get())
             .await
             .map_err(|e| ApiError::internal(format!("bench decrypt: {e}")))?;
         decryptor
@@ -198,28 +208,29 @@ pub async fn bench(req: &Request, config: &Config) -> Result<Response, ApiError>
     ))
 }
 
-/// Which AES-GCM seals the chunks: `aead=webcrypto` (the default, what the
-/// worker's jobs use) or `aead=software` (the `aes-gcm` crate in wasm).
-enum Aead {
-    WebCrypto(WebCryptoAes),
+/// Which engine compresses and seals: `engine=web` (the default, what the
+/// worker's jobs use: WebCrypto and `CompressionStream`) or
+/// `engine=software` (the `aes-gcm` and `miniz_oxide` crates in wasm).
+enum EngineChoice {
+    Web(WebEngine),
     Software,
 }
 
-impl Aead {
+impl EngineChoice {
     fn from_query(req: &Request) -> Result<Self, ApiError> {
-        match query(req, "aead")?.as_deref() {
-            None | Some("webcrypto") => Ok(Aead::WebCrypto(WebCryptoAes::default())),
-            Some("software") => Ok(Aead::Software),
+        match query(req, "engine")?.as_deref() {
+            None | Some("web") => Ok(EngineChoice::Web(WebEngine::default())),
+            Some("software") => Ok(EngineChoice::Software),
             Some(other) => Err(ApiError::BadRequest(format!(
-                "aead must be webcrypto or software, not {other}"
+                "engine must be web or software, not {other}"
             ))),
         }
     }
 
-    fn get(&self) -> &dyn ChunkAead {
+    fn get(&self) -> &dyn Engine {
         match self {
-            Aead::WebCrypto(aead) => aead,
-            Aead::Software => &SoftwareAes,
+            EngineChoice::Web(engine) => engine,
+            EngineChoice::Software => &SoftwareEngine,
         }
     }
 }

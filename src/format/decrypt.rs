@@ -9,19 +9,27 @@
 //! Everything but the keys can be saved in a [`DecryptorCheckpoint`] and
 //! carried on in another invocation, with the same output byte for byte.
 //!
-//! Chunks are opened by the `aes-gcm` crate ([`update`](Decryptor::update))
-//! or, on the happy path, by any [`ChunkAead`] such as the worker's
-//! WebCrypto ([`update_with`](Decryptor::update_with)); a chunk that does
-//! not open there is opened and diagnosed by the crate, so both paths cut
-//! the object by the same rule ([`Decryptor::next_openable`]) and fail with
-//! the same errors. The final chunk is always opened by the crate.
+//! The chunks carry the payload: the SQL itself in version 1, the SQL
+//! compressed in frames in version 2 ([`super::frames`]), which the
+//! decryptor inflates; what it releases, counts and hashes as plaintext is
+//! always the SQL. It holds at most one frame besides the chunk.
+//!
+//! Chunks are opened and frames inflated by the crates
+//! ([`update`](Decryptor::update)) or, on the happy path, by any [`Engine`]
+//! such as the worker's WebCrypto and `DecompressionStream`
+//! ([`update_with`](Decryptor::update_with)); a chunk that does not open
+//! there, or a frame that does not inflate, is tried again and diagnosed by
+//! the crates, so both paths cut the object by the same rule
+//! ([`Decryptor::next_openable`]) and fail with the same errors. The final
+//! chunk is always opened by the crate.
 
-use super::aead::{ChunkAead, ChunkKey, CryptoFailed};
+use super::engine::{ChunkKey, Engine, EngineFailed};
+use super::frames::{Frame, FrameSplitter};
 use super::header::{parse_prefix, Parsed};
 use super::keys::{HeaderKey, KeyId, PayloadKey};
 use super::{
-    BackupId, ChunkCipher, FormatError, HeaderInfo, Keyring, Nonce, Sha256Digest, Sha256State,
-    HEADER_MAC_SIZE, MAX_HEADER_LEN, TAG_SIZE,
+    BackupId, ChunkCipher, FormatError, FormatVersion, HeaderInfo, Keyring, Nonce, Sha256Digest,
+    Sha256State, HEADER_MAC_SIZE, MAX_HEADER_LEN, TAG_SIZE,
 };
 
 mod checkpoint;
@@ -64,6 +72,9 @@ struct Body {
     cipher: ChunkCipher,
     /// Counter of the next chunk.
     counter: u64,
+    /// Version 2: the frame being read.
+    frames: FrameSplitter,
+    /// Of the SQL released.
     plaintext_hash: Sha256State,
     plaintext_bytes: u64,
 }
@@ -75,15 +86,15 @@ pub enum DecryptError {
     /// [`Decryptor::update`].
     #[error(transparent)]
     Format(#[from] FormatError),
-    /// The platform's AES-GCM failed: worth another try.
+    /// The platform's AES-GCM or DEFLATE failed: worth another try.
     #[error(transparent)]
-    Crypto(#[from] CryptoFailed),
+    Crypto(#[from] EngineFailed),
 }
 
 /// What a decryptor read from an intact object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DecryptSummary {
-    /// Plaintext bytes released.
+    /// Plaintext (SQL) bytes released.
     pub plaintext_bytes: u64,
     /// Object bytes read, header included.
     pub ciphertext_bytes: u64,
@@ -93,10 +104,12 @@ pub struct DecryptSummary {
     pub chunk_size: u32,
     /// Id of the master key that opened the object.
     pub key_id: KeyId,
-    /// SHA-256 of the plaintext.
+    /// SHA-256 of the plaintext (the SQL).
     pub plaintext_sha256: Sha256Digest,
     /// SHA-256 of the whole object, header included.
     pub ciphertext_sha256: Sha256Digest,
+    /// The object's format version.
+    pub version: FormatVersion,
     /// The backup id in the (authenticated) header.
     pub backup_id: BackupId,
 }
@@ -141,15 +154,15 @@ impl Decryptor {
         result
     }
 
-    /// [`update`](Decryptor::update), with each chunk opened by `aead`
-    /// first. After a [`DecryptError::Crypto`] this decryptor and `out` are in
+    /// [`update`](Decryptor::update), with each chunk opened and each
+    /// frame inflated by `engine` first. After a [`DecryptError::Crypto`] this decryptor and `out` are in
     /// no useful state: carry on from the last
     /// [`checkpoint`](Decryptor::checkpoint).
     pub async fn update_with(
         &mut self,
         mut input: &[u8],
         out: &mut Vec<u8>,
-        aead: &dyn ChunkAead,
+        engine: &dyn Engine,
     ) -> Result<(), DecryptError> {
         if let State::Failed(err) = &self.state {
             return Err(DecryptError::Format(err.clone()));
@@ -165,14 +178,19 @@ impl Decryptor {
                     unreachable!("chunks are read only after the header");
                 };
                 let nonce = Nonce::new(body.counter, false);
-                match aead.open(&body.chunk_key, nonce, piece.bytes()).await? {
-                    Some(plaintext) => {
-                        out.extend_from_slice(&plaintext);
-                        body.accept(&plaintext)?;
+                let payload = match engine.open(&body.chunk_key, nonce, piece.bytes()).await? {
+                    Some(payload) => {
+                        body.next_chunk()?;
+                        payload
                     }
                     // The crate opens it again and says why it failed.
-                    None => body.open_middle(piece.bytes(), out)?,
-                }
+                    None => {
+                        let mut payload = Vec::new();
+                        body.open_middle(piece.bytes(), &mut payload)?;
+                        payload
+                    }
+                };
+                body.release_with(&payload, out, engine).await?;
             }
             Ok(())
         }
@@ -195,7 +213,10 @@ impl Decryptor {
             }
             State::Chunks(body) => body,
         };
-        body.open_last(&self.buf, out)?;
+        let mut payload = Vec::new();
+        body.open_last(&self.buf, &mut payload)?;
+        body.release(&payload, out)?;
+        body.frames.finish()?;
         Ok(DecryptSummary {
             plaintext_bytes: body.plaintext_bytes,
             ciphertext_bytes: self.ciphertext_bytes,
@@ -204,6 +225,7 @@ impl Decryptor {
             key_id: body.header.key_id,
             plaintext_sha256: body.plaintext_hash.finish(),
             ciphertext_sha256: self.ciphertext_hash.finish(),
+            version: body.header.version,
             backup_id: body.header.backup_id,
         })
     }
@@ -216,7 +238,9 @@ impl Decryptor {
             let State::Chunks(body) = &mut self.state else {
                 unreachable!("chunks are read only after the header");
             };
-            body.open_middle(piece.bytes(), out)?;
+            let mut payload = Vec::new();
+            body.open_middle(piece.bytes(), &mut payload)?;
+            body.release(&payload, out)?;
         }
         Ok(())
     }
@@ -300,6 +324,7 @@ impl Decryptor {
             chunk_key,
             header,
             counter: 0,
+            frames: FrameSplitter::default(),
             plaintext_hash: Sha256State::new(),
             plaintext_bytes: 0,
         })
@@ -328,16 +353,16 @@ impl Openable<'_> {
 }
 
 impl Body {
-    /// Opens a full-size chunk that has bytes after it, so must be non-final.
-    fn open_middle(&mut self, piece: &[u8], out: &mut Vec<u8>) -> Result<(), FormatError> {
-        let start = out.len();
+    /// Opens a full-size chunk that has bytes after it, so must be
+    /// non-final, and appends its payload to `payload`.
+    fn open_middle(&mut self, piece: &[u8], payload: &mut Vec<u8>) -> Result<(), FormatError> {
         let index = self.counter;
         if self
             .cipher
-            .open(Nonce::new(index, false), piece, out)
+            .open(Nonce::new(index, false), piece, payload)
             .is_ok()
         {
-            return self.accept(&out[start..]);
+            return self.next_chunk();
         }
         let mut scratch = Vec::new();
         if self
@@ -352,8 +377,9 @@ impl Body {
             .unwrap_or(FormatError::ChunkTampered { index }))
     }
 
-    /// Opens what is left at the end of the object as the final chunk.
-    fn open_last(&mut self, piece: &[u8], out: &mut Vec<u8>) -> Result<(), FormatError> {
+    /// Opens what is left at the end of the object as the final chunk, and
+    /// appends its payload to `payload`.
+    fn open_last(&mut self, piece: &[u8], payload: &mut Vec<u8>) -> Result<(), FormatError> {
         let index = self.counter;
         if piece.is_empty() {
             return Err(match index.checked_sub(1) {
@@ -367,16 +393,15 @@ impl Body {
                 got: piece.len(),
             });
         }
-        let start = out.len();
         if self
             .cipher
-            .open(Nonce::new(index, true), piece, out)
+            .open(Nonce::new(index, true), piece, payload)
             .is_ok()
         {
             if piece.len() == TAG_SIZE && index > 0 {
                 return Err(FormatError::EmptyFinalChunk { index });
             }
-            return self.accept(&out[start..]);
+            return self.next_chunk();
         }
         let mut scratch = Vec::new();
         let full_size = piece.len() == self.header.chunk_size.sealed_len();
@@ -393,15 +418,56 @@ impl Body {
             .unwrap_or(FormatError::LastChunkFailed { index }))
     }
 
-    /// Counts an authenticated chunk's plaintext and moves to the next chunk.
-    fn accept(&mut self, plaintext: &[u8]) -> Result<(), FormatError> {
-        self.plaintext_hash.update(plaintext);
-        self.plaintext_bytes += plaintext.len() as u64;
+    /// Moves to the next chunk once one has authenticated.
+    fn next_chunk(&mut self) -> Result<(), FormatError> {
         self.counter = self
             .counter
             .checked_add(1)
             .ok_or(FormatError::CounterOverflow)?;
         Ok(())
+    }
+
+    /// Releases the SQL of an authenticated chunk's `payload` to `out`: the
+    /// payload itself in version 1; in version 2 the frames it completes,
+    /// inflated by the crate.
+    fn release(&mut self, mut payload: &[u8], out: &mut Vec<u8>) -> Result<(), FormatError> {
+        match self.header.version {
+            FormatVersion::V1 => self.take_sql(payload, out),
+            FormatVersion::V2 => {
+                while let Some(frame) = self.frames.next_frame(&mut payload)? {
+                    self.take_sql(&frame.inflate()?, out);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// [`release`](Body::release), with each frame inflated by `engine`
+    /// first; a frame it does not inflate is inflated again, and diagnosed,
+    /// by the crate.
+    async fn release_with(
+        &mut self,
+        mut payload: &[u8],
+        out: &mut Vec<u8>,
+        engine: &dyn Engine,
+    ) -> Result<(), FormatError> {
+        match self.header.version {
+            FormatVersion::V1 => self.take_sql(payload, out),
+            FormatVersion::V2 => {
+                while let Some(frame) = self.frames.next_frame(&mut payload)? {
+                    let sql = inflate_with(&frame, engine).await?;
+                    self.take_sql(&sql, out);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Counts and hashes `sql`, and appends it to `out`.
+    fn take_sql(&mut self, sql: &[u8], out: &mut Vec<u8>) {
+        self.plaintext_hash.update(sql);
+        self.plaintext_bytes += sql.len() as u64;
+        out.extend_from_slice(sql);
     }
 
     /// The failure path only: whether `piece`, which failed at the current
@@ -438,5 +504,14 @@ impl Body {
             }
         }
         None
+    }
+}
+
+/// The SQL of `frame`, inflated by `engine`, or by the crate (which says
+/// why a malformed frame is so) if `engine` fails.
+async fn inflate_with(frame: &Frame, engine: &dyn Engine) -> Result<Vec<u8>, FormatError> {
+    match engine.inflate(&frame.body, frame.sql_len).await {
+        Ok(sql) if sql.len() == frame.sql_len => Ok(sql),
+        _ => frame.inflate(),
     }
 }

@@ -1,19 +1,27 @@
-//! The write path: plaintext in, object out, in pieces of any size.
+//! The write path: plaintext (the SQL) in, object out, in pieces of any size.
 //!
-//! Invariants: at most one chunk of plaintext is buffered; a chunk is sealed
-//! as non-final only once at least one more plaintext byte has arrived, so the
-//! final chunk is empty only when the whole plaintext is; the header is the
-//! first thing emitted; both SHA-256 digests are computed in the same pass,
-//! and their running states count the bytes. Everything but the keys can be
-//! saved in an [`EncryptorCheckpoint`] and carried on in another invocation,
-//! with the same output byte for byte.
+//! In version 2 the SQL is first cut into frames and compressed
+//! ([`super::frames`]); the frames are the *payload* that the chunks carry.
+//! In version 1 the payload is the SQL itself.
+//!
+//! Invariants: at most one frame of SQL and one chunk of payload are
+//! buffered; a chunk is sealed as non-final only once at least one more
+//! payload byte has arrived, so the final chunk is empty only when the whole
+//! payload is; the header is the first thing emitted; the plaintext digest
+//! is of the SQL and the ciphertext digest of the object, and their running
+//! states count the bytes. Everything but the keys can be saved in an
+//! [`EncryptorCheckpoint`] and carried on in another invocation, with the
+//! same output byte for byte.
 
 use serde::{Deserialize, Serialize};
 
-use super::aead::{ChunkAead, ChunkKey, CryptoFailed};
+use super::engine::{ChunkKey, Engine, EngineFailed};
+use super::frames::{encode_frame, software_deflate, FrameCutter};
 use super::header::seal_header;
 use super::keys::{KeyId, MasterKey, PayloadKey};
-use super::{BackupId, ChunkCipher, ChunkSize, Nonce, Sha256Digest, Sha256State, SALT_SIZE};
+use super::{
+    BackupId, ChunkCipher, ChunkSize, FormatVersion, Nonce, Sha256Digest, Sha256State, SALT_SIZE,
+};
 
 mod checkpoint;
 
@@ -28,7 +36,10 @@ pub struct Encryptor {
     chunk_key: ChunkKey,
     cipher: ChunkCipher,
     chunk_size: ChunkSize,
-    /// Plaintext of the chunk being filled; never more than one chunk.
+    version: FormatVersion,
+    /// Version 2: the SQL of the frame being filled.
+    frames: FrameCutter,
+    /// Payload of the chunk being filled; never more than one chunk.
     chunk: Vec<u8>,
     /// Counter of the chunk being filled.
     counter: u64,
@@ -40,7 +51,7 @@ pub struct Encryptor {
 /// What an encryptor wrote, for the manifest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EncryptSummary {
-    /// Plaintext bytes read.
+    /// Plaintext (SQL) bytes read.
     pub plaintext_bytes: u64,
     /// Object bytes written, header included.
     pub ciphertext_bytes: u64,
@@ -50,10 +61,12 @@ pub struct EncryptSummary {
     pub chunk_size: u32,
     /// Id of the master key used.
     pub key_id: KeyId,
-    /// SHA-256 of the plaintext.
+    /// SHA-256 of the plaintext (the SQL).
     pub plaintext_sha256: Sha256Digest,
     /// SHA-256 of the whole object, header included.
     pub ciphertext_sha256: Sha256Digest,
+    /// The format version written.
+    pub version: FormatVersion,
 }
 
 impl Encryptor {
@@ -86,13 +99,28 @@ impl Encryptor {
         salt: [u8; SALT_SIZE],
         chunk_size: ChunkSize,
     ) -> Self {
-        let header = seal_header(key, chunk_size, &salt, backup_id);
+        Encryptor::with_version(FormatVersion::CURRENT, key, backup_id, salt, chunk_size)
+    }
+
+    /// An encryptor that writes format `version` (the test vectors of
+    /// version 1 are written so). The same rule on `salt` applies as for
+    /// [`new`](Encryptor::new).
+    pub fn with_version(
+        version: FormatVersion,
+        key: &MasterKey,
+        backup_id: &BackupId,
+        salt: [u8; SALT_SIZE],
+        chunk_size: ChunkSize,
+    ) -> Self {
+        let header = seal_header(version, key, chunk_size, &salt, backup_id);
         let chunk_key = ChunkKey::new(&PayloadKey::derive(key, &salt), &header.mac);
         Encryptor {
             cipher: ChunkCipher::from_key(&chunk_key),
             chunk_key,
             pending_header: header.bytes,
             chunk_size,
+            version,
+            frames: FrameCutter::default(),
             chunk: Vec::with_capacity(chunk_size.plaintext_len()),
             counter: 0,
             key_id: key.id(),
@@ -113,14 +141,20 @@ impl Encryptor {
         let start = out.len();
         self.emit_header(out);
         self.plaintext_hash.update(input);
-        while let Some(chunk) = self.next_sealable(&mut input) {
-            let nonce = self.next_nonce(false);
-            self.cipher.seal(nonce, chunk.bytes(), out);
+        match self.version {
+            FormatVersion::V1 => self.seal_payload(input, out),
+            FormatVersion::V2 => {
+                while let Some(sql) = self.frames.next_full(&mut input) {
+                    let frame = encode_frame(sql.bytes(), &software_deflate(sql.bytes()));
+                    self.seal_payload(&frame, out);
+                }
+            }
         }
         self.account(&out[start..]);
     }
 
-    /// [`update`](Encryptor::update), with the chunks sealed by `aead`.
+    /// [`update`](Encryptor::update), with the frames compressed and the
+    /// chunks sealed by `engine`.
     ///
     /// After an error the encryptor and `out` are in no useful state: drop
     /// both and carry on from the last [`checkpoint`](Encryptor::checkpoint).
@@ -128,42 +162,80 @@ impl Encryptor {
         &mut self,
         mut input: &[u8],
         out: &mut Vec<u8>,
-        aead: &dyn ChunkAead,
-    ) -> Result<(), CryptoFailed> {
+        engine: &dyn Engine,
+    ) -> Result<(), EngineFailed> {
         let start = out.len();
         self.emit_header(out);
         self.plaintext_hash.update(input);
-        while let Some(chunk) = self.next_sealable(&mut input) {
-            let nonce = self.next_nonce(false);
-            out.extend(aead.seal(&self.chunk_key, nonce, chunk.bytes()).await?);
+        match self.version {
+            FormatVersion::V1 => self.seal_payload_with(input, out, engine).await?,
+            FormatVersion::V2 => {
+                while let Some(sql) = self.frames.next_full(&mut input) {
+                    let frame = encode_frame(sql.bytes(), &engine.deflate(sql.bytes()).await?);
+                    self.seal_payload_with(&frame, out, engine).await?;
+                }
+            }
         }
         self.account(&out[start..]);
         Ok(())
     }
 
-    /// Seals the final chunk, appends it (and the header, if nothing was
-    /// emitted yet) to `out`, and returns what was written.
+    /// Seals the last frame and the final chunk, appends them (and the
+    /// header, if nothing was emitted yet) to `out`, and returns what was
+    /// written.
     pub fn finish(mut self, out: &mut Vec<u8>) -> EncryptSummary {
         let start = out.len();
         self.emit_header(out);
+        if let Some(sql) = self.frames.take_last() {
+            let frame = encode_frame(&sql, &software_deflate(&sql));
+            self.seal_payload(&frame, out);
+        }
         let nonce = self.next_nonce(true);
         self.cipher.seal(nonce, &self.chunk, out);
         self.account(&out[start..]);
         self.summary()
     }
 
-    /// [`finish`](Encryptor::finish), with the final chunk sealed by `aead`.
+    /// [`finish`](Encryptor::finish), with the last frame compressed and
+    /// the chunks sealed by `engine`.
     pub async fn finish_with(
         mut self,
         out: &mut Vec<u8>,
-        aead: &dyn ChunkAead,
-    ) -> Result<EncryptSummary, CryptoFailed> {
+        engine: &dyn Engine,
+    ) -> Result<EncryptSummary, EngineFailed> {
         let start = out.len();
         self.emit_header(out);
+        if let Some(sql) = self.frames.take_last() {
+            let frame = encode_frame(&sql, &engine.deflate(&sql).await?);
+            self.seal_payload_with(&frame, out, engine).await?;
+        }
         let nonce = self.next_nonce(true);
-        out.extend(aead.seal(&self.chunk_key, nonce, &self.chunk).await?);
+        out.extend(engine.seal(&self.chunk_key, nonce, &self.chunk).await?);
         self.account(&out[start..]);
         Ok(self.summary())
+    }
+
+    /// Seals every chunk of `payload` that is complete and known not to be
+    /// the last.
+    fn seal_payload(&mut self, mut payload: &[u8], out: &mut Vec<u8>) {
+        while let Some(chunk) = self.next_sealable(&mut payload) {
+            let nonce = self.next_nonce(false);
+            self.cipher.seal(nonce, chunk.bytes(), out);
+        }
+    }
+
+    /// [`seal_payload`](Encryptor::seal_payload) by `engine`.
+    async fn seal_payload_with(
+        &mut self,
+        mut payload: &[u8],
+        out: &mut Vec<u8>,
+        engine: &dyn Engine,
+    ) -> Result<(), EngineFailed> {
+        while let Some(chunk) = self.next_sealable(&mut payload) {
+            let nonce = self.next_nonce(false);
+            out.extend(engine.seal(&self.chunk_key, nonce, chunk.bytes()).await?);
+        }
+        Ok(())
     }
 
     /// The next chunk to seal as non-final, taken from the buffered chunk or
@@ -213,6 +285,7 @@ impl Encryptor {
             key_id: self.key_id,
             plaintext_sha256: self.plaintext_hash.finish(),
             ciphertext_sha256: self.ciphertext_hash.finish(),
+            version: self.version,
         }
     }
 

@@ -52,7 +52,7 @@ pub enum FormatError {
 
     /// The header's version byte is not one this build reads.
     #[error(
-        "this object uses format version {version}, but this d1-vault reads only version 1: \
+        "this object uses format version {version}, but this d1-vault reads only versions 1 and 2: \
          a newer d1-vault may read it"
     )]
     UnsupportedVersion {
@@ -223,6 +223,20 @@ pub enum FormatError {
         /// 0-based position of the final chunk.
         index: u64,
     },
+
+    /// A frame of a version 2 payload is malformed. The chunks holding it
+    /// authenticated, so a faulty or non-conforming writer made it.
+    #[error(
+        "frame {index} of the compressed payload is malformed: {detail}; the object \
+         authenticates, so it was written this way by a faulty d1-vault: report it, \
+         and restore an older backup"
+    )]
+    MalformedFrame {
+        /// 0-based position of the frame.
+        index: u64,
+        /// What is wrong with it.
+        detail: String,
+    },
 }
 
 fn join(ids: &[KeyId]) -> String {
@@ -261,6 +275,7 @@ impl FormatError {
             FormatError::FinalChunkMissing { .. } => "final_chunk_missing",
             FormatError::LastChunkFailed { .. } => "last_chunk_failed",
             FormatError::TrailingData { .. } => "trailing_data",
+            FormatError::MalformedFrame { .. } => "malformed_frame",
         }
     }
 
@@ -279,7 +294,8 @@ impl FormatError {
             FormatError::ChunkTampered { .. }
             | FormatError::ChunksReordered { .. }
             | FormatError::EmptyFinalChunk { .. }
-            | FormatError::CounterOverflow => Stage::Chunk,
+            | FormatError::CounterOverflow
+            | FormatError::MalformedFrame { .. } => Stage::Chunk,
             FormatError::TruncatedAfterHeader
             | FormatError::TruncatedInsideChunk { .. }
             | FormatError::FinalChunkMissing { .. }

@@ -4,8 +4,8 @@
 
 use super::keys::{HeaderKey, KeyId, MasterKey};
 use super::{
-    header_len, BackupId, ChunkSize, FormatError, BACKUP_ID_LEN_OFFSET, BACKUP_ID_OFFSET,
-    CHUNK_SIZE_OFFSET, FORMAT_VERSION, HEADER_MAC_SIZE, KEY_ID_OFFSET, KEY_ID_SIZE, MAGIC,
+    header_len, BackupId, ChunkSize, FormatError, FormatVersion, BACKUP_ID_LEN_OFFSET,
+    BACKUP_ID_OFFSET, CHUNK_SIZE_OFFSET, HEADER_MAC_SIZE, KEY_ID_OFFSET, KEY_ID_SIZE, MAGIC,
     MAX_BACKUP_ID_LEN, SALT_OFFSET, SALT_SIZE, SUITE_OFFSET, SUITE_V1, VERSION_OFFSET,
 };
 
@@ -18,8 +18,8 @@ pub type HeaderMac = [u8; HEADER_MAC_SIZE];
 /// field may have been forged. `inspect` shows these values as claims.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HeaderInfo {
-    /// Format version (always [`FORMAT_VERSION`] once parsed).
-    pub version: u8,
+    /// Format version.
+    pub version: FormatVersion,
     /// Cipher suite (always [`SUITE_V1`] once parsed).
     pub suite: u8,
     /// Plaintext bytes per non-final chunk.
@@ -47,6 +47,7 @@ pub struct SealedHeader {
 
 /// Builds and authenticates the header of a new object.
 pub fn seal_header(
+    version: FormatVersion,
     key: &MasterKey,
     chunk_size: ChunkSize,
     salt: &[u8; SALT_SIZE],
@@ -55,7 +56,7 @@ pub fn seal_header(
     let id = backup_id.as_bytes();
     let mut bytes = Vec::with_capacity(header_len(id.len()));
     bytes.extend_from_slice(&MAGIC);
-    bytes.push(FORMAT_VERSION);
+    bytes.push(version.byte());
     bytes.push(SUITE_V1);
     bytes.extend_from_slice(&chunk_size.get().to_be_bytes());
     bytes.extend_from_slice(&key.id().0);
@@ -89,10 +90,10 @@ pub(crate) fn parse_prefix(bytes: &[u8]) -> Result<Parsed, FormatError> {
     if have <= VERSION_OFFSET {
         return incomplete(VERSION_OFFSET + 1);
     }
-    let version = bytes[VERSION_OFFSET];
-    if version != FORMAT_VERSION {
-        return Err(FormatError::UnsupportedVersion { version });
-    }
+    let version =
+        FormatVersion::from_byte(bytes[VERSION_OFFSET]).ok_or(FormatError::UnsupportedVersion {
+            version: bytes[VERSION_OFFSET],
+        })?;
     if have <= SUITE_OFFSET {
         return incomplete(SUITE_OFFSET + 1);
     }
@@ -157,11 +158,17 @@ mod tests {
     fn layout_matches_the_specification() {
         let key = MasterKey::from_bytes([9; 32]);
         let id: BackupId = "b1".parse().unwrap();
-        let sealed = seal_header(&key, ChunkSize::DEFAULT, &[5; SALT_SIZE], &id);
+        let sealed = seal_header(
+            FormatVersion::V2,
+            &key,
+            ChunkSize::DEFAULT,
+            &[5; SALT_SIZE],
+            &id,
+        );
         let b = &sealed.bytes;
         assert_eq!(b.len(), 87 + 2);
         assert_eq!(&b[0..8], b"D1VAULT\n");
-        assert_eq!(b[8..10], [1, 1]);
+        assert_eq!(b[8..10], [2, 1]);
         assert_eq!(b[10..14], [0, 1, 0, 0]);
         assert_eq!(b[14..22], key.id().0);
         assert_eq!(b[22..54], [5; 32]);

@@ -1,8 +1,9 @@
-//! The d1-vault encrypted object format, version 1.
+//! The d1-vault encrypted object format, versions 1 and 2.
 //!
-//! Every backup is stored as one object: the SQL dump, encrypted and
-//! authenticated in fixed-size chunks so that it can be written and read as a
-//! stream with bounded memory. This module is pure (it never calls `worker`)
+//! Every backup is stored as one object: the SQL dump (compressed, in
+//! version 2), encrypted and authenticated in fixed-size chunks so that it
+//! can be written and read as a stream with bounded memory. Writers write
+//! version 2; readers read both. This module is pure (it never calls `worker`)
 //! and this comment is the format's specification: a compatible reader can be
 //! written from it alone. Test vectors live in `tests/vectors/`.
 //!
@@ -47,7 +48,7 @@
 //! | offset   | size   | field           | value                                                  |
 //! |----------|--------|-----------------|--------------------------------------------------------|
 //! | 0        | 8      | magic           | `b"D1VAULT\n"` (`44 31 56 41 55 4c 54 0a`)             |
-//! | 8        | 1      | version         | `1`                                                    |
+//! | 8        | 1      | version         | `1` or `2` (see "Payload")                             |
 //! | 9        | 1      | suite           | `1`: HKDF-SHA256, AES-256-GCM STREAM, HMAC-SHA256 MAC  |
 //! | 10       | 4      | chunk_size      | `u32be`, plaintext bytes per non-final chunk           |
 //! | 14       | 8      | key_id          | id of the master key (above)                           |
@@ -64,10 +65,42 @@
 //! time. Only after the MAC verifies are `chunk_size` and `backup_id` trusted;
 //! a reader that expects a particular backup compares the id then.
 //!
-//! # Payload: STREAM over AES-256-GCM
+//! The version byte is covered by `header_mac`, so a version 1 object cannot
+//! be passed off as version 2 or the other way round. The key derivation
+//! labels are the same in both versions.
 //!
-//! The plaintext is cut into chunks of exactly `chunk_size` bytes, except the
-//! last, which holds 1 to `chunk_size` bytes; an empty plaintext is one empty
+//! # Payload
+//!
+//! What the chunks below carry is the *payload*. In version 1 it is the SQL
+//! itself. In version 2 it is the SQL cut into frames, each compressed on
+//! its own with raw DEFLATE (RFC 1951, no zlib or gzip wrapper):
+//!
+//! ```text
+//! payload = frame_0 || frame_1 || ... || frame_m     (no frame for an empty SQL)
+//! frame   = method || sql_len || body_len || body
+//!           method   u8     1: raw DEFLATE (no other value is defined)
+//!           sql_len  u32be  SQL bytes the frame holds, 1 to 1048576
+//!           body_len u32be  bytes of body, 1 to sql_len + sql_len / 256 + 64
+//!           body            one complete DEFLATE stream (its last block marked
+//!                           final) that inflates to exactly sql_len bytes
+//! ```
+//!
+//! The SQL is the frames' SQL in order. Writers cut it into frames of
+//! 262144 bytes, the last holding the rest. Frames share no DEFLATE window,
+//! so each can be compressed and inflated alone (in one call of a
+//! platform's native DEFLATE), and a writer that stops between invocations
+//! saves only the SQL of the frame it is filling. A reader checks each
+//! frame header as soon as its 9 bytes are there and rejects a payload that
+//! ends inside a frame. DEFLATE output is not canonical: two writers may
+//! compress the same SQL to different bytes, and both are valid.
+//!
+//! The plaintext digests of a summary or manifest are always of the SQL,
+//! not of the payload.
+//!
+//! # Chunks: STREAM over AES-256-GCM
+//!
+//! The payload is cut into chunks of exactly `chunk_size` bytes, except the
+//! last, which holds 1 to `chunk_size` bytes; an empty payload is one empty
 //! chunk. Chunk `i` (counting from 0) is
 //!
 //! ```text
@@ -115,21 +148,22 @@
 //! tampered header, a backup id that differs from the expected one, a tampered
 //! chunk, chunks out of place (found by trying the failing chunk under nearby
 //! counters, on the failure path only), an object cut inside or between
-//! chunks, a missing final chunk and trailing data.
+//! chunks, a missing final chunk, trailing data and, in version 2, a
+//! malformed frame (which only a faulty writer holding the key can make).
 
-mod aead;
 mod backup_id;
 mod decrypt;
 mod digest;
 mod encrypt;
+mod engine;
 mod error;
+mod frames;
 mod header;
 mod hex;
 pub mod keys;
 mod sha256_state;
 mod stream;
 
-pub use aead::{ChunkAead, ChunkKey, CryptoFailed, OpenFuture, SealFuture, SoftwareAes};
 pub use backup_id::{BackupId, BackupIdError};
 pub use decrypt::{
     DecryptError, DecryptSummary, Decryptor, DecryptorCheckpoint, DecryptorResumeError,
@@ -137,7 +171,14 @@ pub use decrypt::{
 };
 pub use digest::{DigestParseError, Sha256Digest};
 pub use encrypt::{EncryptSummary, Encryptor, EncryptorCheckpoint, EncryptorResumeError};
+pub use engine::{
+    BytesFuture, ChunkKey, Engine, EngineFailed, OpenFuture, SealFuture, SoftwareEngine,
+};
 pub use error::{FormatError, Stage};
+pub use frames::{
+    max_body_len, FRAME_HEADER_LEN, FRAME_SQL_BYTES, MAX_FRAME_SQL_BYTES, METHOD_DEFLATE,
+    SOFTWARE_DEFLATE_LEVEL,
+};
 pub use header::{parse_header, seal_header, HeaderInfo, HeaderMac, SealedHeader};
 pub(crate) use hex::decode_exact;
 pub use keys::{KeyError, KeyId, KeyIdParseError, Keyring, KeyringError, MasterKey};
@@ -146,8 +187,36 @@ pub use stream::{AuthFailed, ChunkCipher, ChunkSize, Nonce};
 
 /// The first 8 bytes of every object.
 pub const MAGIC: [u8; 8] = *b"D1VAULT\n";
-/// The format version this module reads and writes.
-pub const FORMAT_VERSION: u8 = 1;
+/// A version of the format: the header's version byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FormatVersion {
+    /// The chunks carry the SQL itself.
+    V1,
+    /// The chunks carry the SQL compressed in frames ([`FRAME_SQL_BYTES`]).
+    V2,
+}
+
+impl FormatVersion {
+    /// The version writers use.
+    pub const CURRENT: FormatVersion = FormatVersion::V2;
+
+    /// The header's version byte.
+    pub fn byte(self) -> u8 {
+        match self {
+            FormatVersion::V1 => 1,
+            FormatVersion::V2 => 2,
+        }
+    }
+
+    /// The version of a header's version byte, if this build reads it.
+    pub fn from_byte(byte: u8) -> Option<Self> {
+        match byte {
+            1 => Some(FormatVersion::V1),
+            2 => Some(FormatVersion::V2),
+            _ => None,
+        }
+    }
+}
 /// Suite 1: HKDF-SHA256 key derivation, AES-256-GCM in STREAM, HMAC-SHA256 header MAC.
 pub const SUITE_V1: u8 = 1;
 
@@ -207,6 +276,8 @@ pub const fn header_len(backup_id_len: usize) -> usize {
 }
 /// The largest header, with a 64-byte backup id.
 pub const MAX_HEADER_LEN: usize = header_len(MAX_BACKUP_ID_LEN);
+
+use serde::{Deserialize, Serialize};
 
 #[cfg(test)]
 mod tests;

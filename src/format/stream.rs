@@ -9,7 +9,7 @@
 use aes_gcm::aead::AeadInPlace;
 use aes_gcm::{Aes256Gcm, KeyInit, Tag};
 
-use super::aead::ChunkKey;
+use super::engine::ChunkKey;
 use super::keys::PayloadKey;
 use super::{
     FormatError, HeaderMac, COUNTER_SIZE, DEFAULT_CHUNK_SIZE, FLAG_FINAL, FLAG_NON_FINAL,

@@ -27,8 +27,7 @@ use super::store::{EdgeError, ObjectStore, SqlReader};
 use crate::dump::{DumpError, DumpSummary};
 use crate::format::keys::MasterKey;
 use crate::format::{
-    BackupIdError, ChunkAead, CryptoFailed, EncryptSummary, EncryptorResumeError,
-    DEFAULT_CHUNK_SIZE,
+    BackupIdError, EncryptSummary, EncryptorResumeError, Engine, EngineFailed, DEFAULT_CHUNK_SIZE,
 };
 use crate::layout::{manifest_key, object_key};
 use crate::manifest::{
@@ -75,8 +74,8 @@ pub struct BackupSettings<'a> {
     /// The current master key.
     pub key: &'a MasterKey,
     /// What seals the object's chunks: WebCrypto in the worker, the
-    /// `aes-gcm` crate ([`SoftwareAes`](crate::format::SoftwareAes)) elsewhere.
-    pub aead: &'a dyn ChunkAead,
+    /// `aes-gcm` crate ([`SoftwareEngine`](crate::format::SoftwareEngine)) elsewhere.
+    pub engine: &'a dyn Engine,
     /// This worker's version.
     pub worker_version: &'a str,
     /// A fault to inject, in tests only.
@@ -130,7 +129,7 @@ pub enum BackupError {
     Resume(#[from] EncryptorResumeError),
     /// The platform's AES-GCM failed.
     #[error("encrypting the backup failed: {0}")]
-    Crypto(#[from] CryptoFailed),
+    Crypto(#[from] EngineFailed),
 }
 
 impl BackupError {
@@ -260,6 +259,7 @@ pub(super) fn build_manifest(
             key_id: encrypted.key_id.to_string(),
             cipher: CIPHER.to_owned(),
             chunk_size: DEFAULT_CHUNK_SIZE,
+            format_version: encrypted.version.byte(),
         },
         plaintext: Digests {
             bytes: encrypted.plaintext_bytes,
@@ -326,14 +326,14 @@ mod tests {
     use super::*;
     use crate::format::keys::Keyring;
     use crate::format::{BackupId, Decryptor};
-    use crate::jobs::testing::{block_on, MemoryStore, SqliteReader};
+    use crate::jobs::testing::{block_on, noisy_connection, MemoryStore, SqliteReader};
     use crate::layout::MANIFEST_PREFIX;
 
     const KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
     const T0: Timestamp = Timestamp::from_millis(1_795_226_400_000);
 
     fn database() -> SqliteReader {
-        let connection = rusqlite::Connection::open_in_memory().unwrap();
+        let connection = noisy_connection();
         connection
             .execute_batch(
                 "CREATE TABLE parent(id INTEGER PRIMARY KEY, name TEXT NOT NULL);
@@ -342,7 +342,7 @@ mod tests {
                  WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500)
                  INSERT INTO parent SELECT i, 'parent ' || i || ' ''quoted''' FROM n;
                  WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
-                 INSERT INTO child SELECT i, 1 + i % 500, zeroblob(i % 4000) FROM n;",
+                 INSERT INTO child SELECT i, 1 + i % 500, noise(i, 2 * i) FROM n;",
             )
             .unwrap();
         SqliteReader::new(connection)
@@ -364,7 +364,7 @@ mod tests {
             environment: "test",
             database: "app",
             key,
-            aead: &crate::format::SoftwareAes,
+            engine: &crate::format::SoftwareEngine,
             worker_version: "0.0.0",
             fault: None,
         }

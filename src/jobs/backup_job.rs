@@ -419,7 +419,7 @@ async fn dump_unit<R: SqlReader, S: ObjectStore>(
     streaming.check.push(&sql)?;
     grow_tail(&mut streaming.tail, sql.len(), tail_capacity);
     encryptor
-        .update_with(&sql, &mut streaming.tail, slice.settings.aead)
+        .update_with(&sql, &mut streaming.tail, slice.settings.engine)
         .await?;
     slice.meter.processed(sql.len() as u64);
     match step {
@@ -430,7 +430,7 @@ async fn dump_unit<R: SqlReader, S: ObjectStore>(
         }
         Step::Done(dump) => {
             let encrypted = encryptor
-                .finish_with(&mut streaming.tail, slice.settings.aead)
+                .finish_with(&mut streaming.tail, slice.settings.engine)
                 .await?;
             Ok(Some(Finishing {
                 at_start: take(&mut streaming.at_start),

@@ -15,7 +15,7 @@ use super::restore_job::{ObjectReadError, Pass, PassError, PASS_RANGE_BYTES};
 use super::slice::{Meter, Metered, SliceEnd};
 use super::store::{EdgeError, ObjectStore};
 use crate::format::keys::Keyring;
-use crate::format::ChunkAead;
+use crate::format::Engine;
 use crate::layout::object_key;
 use crate::manifest::{
     Digests, Encryption, ForeignKeyCheck, Manifest, Snapshot, StatementStats, TableEntry, CIPHER,
@@ -96,7 +96,7 @@ impl ImportJob {
         &mut self,
         store: &impl ObjectStore,
         keyring: &Keyring,
-        aead: &dyn ChunkAead,
+        engine: &dyn Engine,
         meter: &Meter<'_>,
     ) -> Result<SliceEnd<Result<Manifest, ImportError>>, EdgeError> {
         let store = Metered::new(store, meter);
@@ -111,7 +111,7 @@ impl ImportJob {
             }
             units += 1;
             let before = self.pass.bytes_read();
-            let advanced = self.pass.advance(&store, keyring, aead).await;
+            let advanced = self.pass.advance(&store, keyring, engine).await;
             meter.processed(self.pass.bytes_read() - before);
             match advanced {
                 Ok(None) => {}
@@ -170,6 +170,7 @@ impl ImportJob {
                 key_id: streamed.key_id.clone(),
                 cipher: CIPHER.to_owned(),
                 chunk_size: request.chunk_size,
+                format_version: streamed.format_version,
             },
             plaintext: Digests {
                 bytes: streamed.sql_bytes,

@@ -274,7 +274,7 @@ fn check_header(first: &[u8], id: &BackupId, keyring: &Keyring) -> Result<Header
 mod tests {
     use super::*;
     use crate::format::{Encryptor, MasterKey};
-    use crate::jobs::testing::{block_on, MemoryStore};
+    use crate::jobs::testing::{block_on, noise, MemoryStore};
 
     fn key() -> MasterKey {
         MasterKey::from_bytes([7; 32])
@@ -288,7 +288,13 @@ mod tests {
     fn object(id: &str, key: &MasterKey) -> Vec<u8> {
         let mut encryptor = Encryptor::new(key, &BackupId::parse(id).unwrap(), [3; 32]);
         let mut object = Vec::new();
-        encryptor.update(&b"INSERT INTO t VALUES(1);\n".repeat(400), &mut object);
+        let sql: String = (0..400)
+            .map(|i| {
+                let blob: String = noise(i, 24).iter().map(|b| format!("{b:02x}")).collect();
+                format!("INSERT INTO t VALUES(X'{blob}');\n")
+            })
+            .collect();
+        encryptor.update(sql.as_bytes(), &mut object);
         encryptor.finish(&mut object);
         object
     }

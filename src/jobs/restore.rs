@@ -30,7 +30,7 @@ use super::restore_job::{RestoreJob, RestoreJobParams, ValidateJob};
 use super::slice::{Meter, SliceEnd};
 use super::store::{ObjectStore, SqlReader, SqlWriter};
 use crate::format::keys::Keyring;
-use crate::format::ChunkAead;
+use crate::format::Engine;
 use crate::manifest::Manifest;
 use crate::restore::plan::PlannedStatement;
 use crate::restore::validate::RestoreSummary;
@@ -234,7 +234,7 @@ pub(super) fn fail(step: u8, detail: impl Into<String>) -> PassFailure {
 pub async fn validate(
     store: &impl ObjectStore,
     keyring: &Keyring,
-    aead: &dyn ChunkAead,
+    engine: &dyn Engine,
     manifest: &Manifest,
     clock: &dyn Fn() -> Timestamp,
     progress: &mut impl Progress,
@@ -242,7 +242,7 @@ pub async fn validate(
     let meter = Meter::unlimited(clock);
     let mut job = ValidateJob::new(manifest.clone());
     loop {
-        let end = job.run_slice(store, keyring, aead, &meter).await;
+        let end = job.run_slice(store, keyring, engine, &meter).await;
         for (step, rollback) in job.take_step_reports() {
             progress.event(&step, rollback);
         }
@@ -408,6 +408,8 @@ pub struct Streamed {
     pub sql_sha256: String,
     /// The key the object is encrypted with.
     pub key_id: String,
+    /// The object's format version.
+    pub format_version: u8,
 }
 
 /// Steps 2 and 4: the digests a pass computed against the manifest's.

@@ -228,7 +228,7 @@ impl RestoreJob {
             let now = meter.now();
             let after = match &mut self.stage {
                 Stage::Validate(job) => {
-                    let end = job.run_slice(store, keyring, settings.aead, meter).await;
+                    let end = job.run_slice(store, keyring, settings.engine, meter).await;
                     job.drain_events(&mut self.journal.events);
                     match end? {
                         SliceEnd::Continue => After::Pause,
@@ -256,7 +256,7 @@ impl RestoreJob {
                     }
                 },
                 Stage::SafetyCheck(job) => {
-                    let end = job.run_slice(store, keyring, settings.aead, meter).await;
+                    let end = job.run_slice(store, keyring, settings.engine, meter).await;
                     // Steps 1-5 of the safety backup are part of step 6.
                     job.take_events();
                     match end? {
@@ -273,7 +273,7 @@ impl RestoreJob {
                         db: &metered_db,
                         store: &metered_store,
                         keyring,
-                        aead: settings.aead,
+                        engine: settings.engine,
                         meter,
                         committed: &mut committed,
                         journal: &mut self.journal,

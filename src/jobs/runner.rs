@@ -220,7 +220,7 @@ mod tests {
             environment: "test",
             database: "app",
             key: &key,
-            aead: &crate::format::SoftwareAes,
+            engine: &crate::format::SoftwareEngine,
             worker_version: "0",
             fault: None,
         };

@@ -407,6 +407,42 @@ pub struct SqliteReader {
     queries: Cell<usize>,
 }
 
+/// An in-memory database with `noise(seed, len)`: `len` deterministic
+/// pseudo-random bytes (a BLOB) from `seed`. Fixtures fill columns with it
+/// where they need SQL that does not compress away (format version 2
+/// compresses the dump), so their objects still span several parts, ranges
+/// and slices.
+pub fn noisy_connection() -> rusqlite::Connection {
+    use rusqlite::functions::FunctionFlags;
+    let connection = rusqlite::Connection::open_in_memory().expect("an in-memory database");
+    connection
+        .create_scalar_function(
+            "noise",
+            2,
+            FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+            |ctx| {
+                let seed: i64 = ctx.get(0)?;
+                let len: i64 = ctx.get(1)?;
+                Ok(noise(seed as u64, len.max(0) as usize))
+            },
+        )
+        .expect("noise() registers");
+    connection
+}
+
+/// `len` pseudo-random bytes from `seed` (xorshift64).
+pub fn noise(seed: u64, len: usize) -> Vec<u8> {
+    let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 24) as u8
+        })
+        .collect()
+}
+
 impl SqliteReader {
     /// A reader and writer over `connection`.
     pub fn new(connection: rusqlite::Connection) -> Self {

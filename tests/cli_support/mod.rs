@@ -178,6 +178,28 @@ impl Cli {
 }
 
 /// SQL text of about `len` bytes, spanning several 64 KiB chunks when large.
+/// `len` bytes of SQL whose values are pseudo-random hex: it compresses to
+/// about a third, so the objects made of it (format version 2 compresses)
+/// still span several chunks and parts.
+pub fn noisy_sql(len: usize) -> Vec<u8> {
+    let mut text = Vec::new();
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut row = 0;
+    while text.len() < len {
+        let mut value = String::new();
+        for _ in 0..2 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            value.push_str(&format!("{state:016x}"));
+        }
+        text.extend_from_slice(format!("INSERT INTO t VALUES({row},'{value}');\n").as_bytes());
+        row += 1;
+    }
+    text.truncate(len);
+    text
+}
+
 pub fn sql(len: usize) -> Vec<u8> {
     let mut text = Vec::new();
     let mut row = 0;

@@ -13,9 +13,9 @@ use std::path::Path;
 
 use d1_vault::format::keys::PayloadKey;
 use d1_vault::format::{
-    seal_header, BackupId, ChunkCipher, ChunkSize, Encryptor, MasterKey, Nonce,
-    BACKUP_ID_LEN_OFFSET, BACKUP_ID_OFFSET, CHUNK_SIZE_OFFSET, KEY_ID_OFFSET, SALT_OFFSET,
-    SUITE_OFFSET, TAG_SIZE, VERSION_OFFSET,
+    seal_header, BackupId, ChunkCipher, ChunkSize, Encryptor, FormatVersion, MasterKey, Nonce,
+    BACKUP_ID_LEN_OFFSET, BACKUP_ID_OFFSET, CHUNK_SIZE_OFFSET, FRAME_SQL_BYTES, KEY_ID_OFFSET,
+    METHOD_DEFLATE, SALT_OFFSET, SOFTWARE_DEFLATE_LEVEL, SUITE_OFFSET, TAG_SIZE, VERSION_OFFSET,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -130,11 +130,27 @@ fn sql_text(len: usize) -> Vec<u8> {
     text
 }
 
+/// A version 1 object of `len` bytes of SQL.
 fn encrypt(key_hex: &str, name: &str, len: usize, chunk_size: u32) -> Object {
+    encrypt_version(FormatVersion::V1, key_hex, name, len, chunk_size)
+}
+
+fn encrypt_version(
+    version: FormatVersion,
+    key_hex: &str,
+    name: &str,
+    len: usize,
+    chunk_size: u32,
+) -> Object {
     let chunk_size = ChunkSize::new(chunk_size).expect("vector chunk sizes are valid");
     let plaintext = sql_text(len);
-    let mut encryptor =
-        Encryptor::with_chunk_size(&key(key_hex), &backup_id(BACKUP_ID), salt(name), chunk_size);
+    let mut encryptor = Encryptor::with_version(
+        version,
+        &key(key_hex),
+        &backup_id(BACKUP_ID),
+        salt(name),
+        chunk_size,
+    );
     let mut bytes = Vec::new();
     encryptor.update(&plaintext, &mut bytes);
     encryptor.finish(&mut bytes);
@@ -317,10 +333,17 @@ fn generate() -> (Vec<(String, Vec<u8>)>, String) {
         "header",
     );
     b.error(
-        "version_2",
-        "version byte 2",
-        replace(three.bytes.clone(), VERSION_OFFSET, &[2]),
+        "version_3",
+        "version byte 3",
+        replace(three.bytes.clone(), VERSION_OFFSET, &[3]),
         "unsupported_version",
+        "header",
+    );
+    b.error(
+        "version_1_relabelled_2",
+        "a version 1 object whose version byte says 2: the MAC covers it",
+        replace(three.bytes.clone(), VERSION_OFFSET, &[2]),
+        "header_tampered",
         "header",
     );
     b.error(
@@ -576,9 +599,11 @@ fn generate() -> (Vec<(String, Vec<u8>)>, String) {
         "last_chunk_failed",
         "end",
     );
+    version_2(&mut b);
 
     let manifest = Manifest {
-        note: "d1-vault format v1 test vectors, written by scripts/gen-test-vectors. \
+        note:
+            "d1-vault format test vectors (versions 1 and 2), written by scripts/gen-test-vectors. \
                The keys are PUBLIC TEST KEYS: never use them for real backups.",
         vectors: b.vectors,
     };
@@ -587,12 +612,97 @@ fn generate() -> (Vec<(String, Vec<u8>)>, String) {
     (b.files, json)
 }
 
+/// Version 2 objects: the SQL compressed in frames.
+fn version_2(b: &mut Builder) {
+    let c = SMALL_CHUNK as usize;
+    let v2 = |name, len, chunk_size| {
+        encrypt_version(FormatVersion::V2, KEY_CURRENT, name, len, chunk_size)
+    };
+    let empty = v2("ok_v2_empty", 0, SMALL_CHUNK);
+    b.ok(
+        "ok_v2_empty",
+        "version 2, empty SQL: no frame, one empty final chunk",
+        &empty,
+    );
+    let two = v2("ok_v2_two_frames", FRAME_SQL_BYTES + 1000, SMALL_CHUNK);
+    b.ok(
+        "ok_v2_two_frames",
+        "version 2: a full frame and a 1000-byte one, over several 1024-byte chunks",
+        &two,
+    );
+    let default = v2("ok_v2_default_chunk_size", 3 * FRAME_SQL_BYTES, 65_536);
+    b.ok(
+        "ok_v2_default_chunk_size",
+        "version 2 with the writers' 65536-byte chunks: three full frames",
+        &default,
+    );
+    let chunks = two.chunks();
+    let offset = two.header_len + chunks[0].len() + 7;
+    b.error(
+        "v2_chunk_bit_flip",
+        "version 2, a bit flipped in chunk 1",
+        flip_bit(two.bytes.clone(), offset, 2),
+        "chunk_tampered",
+        "chunk",
+    );
+    b.error(
+        "v2_not_frames",
+        "version 2 whose payload is plain SQL, not frames (a non-conforming writer)",
+        sealed_payload("v2_not_frames", &sql_text(c / 2)),
+        "malformed_frame",
+        "chunk",
+    );
+    let sql = sql_text(5000);
+    let frame = deflate_frame(&sql);
+    b.error(
+        "v2_frame_cut",
+        "version 2 whose payload ends inside its frame (a non-conforming writer)",
+        sealed_payload("v2_frame_cut", &frame[..frame.len() - 3]),
+        "malformed_frame",
+        "chunk",
+    );
+}
+
+/// One frame of `sql`: method, lengths, the crate's raw DEFLATE stream.
+fn deflate_frame(sql: &[u8]) -> Vec<u8> {
+    let body = miniz_oxide::deflate::compress_to_vec(sql, SOFTWARE_DEFLATE_LEVEL);
+    let mut frame = vec![METHOD_DEFLATE];
+    frame.extend_from_slice(&(sql.len() as u32).to_be_bytes());
+    frame.extend_from_slice(&(body.len() as u32).to_be_bytes());
+    frame.extend_from_slice(&body);
+    frame
+}
+
+/// A version 2 header and `payload` (less than a chunk) sealed by hand as
+/// the final chunk.
+fn sealed_payload(name: &str, payload: &[u8]) -> Vec<u8> {
+    let master = key(KEY_CURRENT);
+    let chunk_size = ChunkSize::new(SMALL_CHUNK).expect("valid");
+    let header = seal_header(
+        FormatVersion::V2,
+        &master,
+        chunk_size,
+        &salt(name),
+        &backup_id(BACKUP_ID),
+    );
+    let cipher = ChunkCipher::new(&PayloadKey::derive(&master, &salt(name)), &header.mac);
+    let mut bytes = header.bytes;
+    cipher.seal(Nonce::new(0, true), payload, &mut bytes);
+    bytes
+}
+
 /// A full non-final chunk 0 and an empty final chunk 1, sealed by hand.
 fn empty_final_chunk() -> Vec<u8> {
     let name = "empty_final_chunk";
     let master = key(KEY_CURRENT);
     let chunk_size = ChunkSize::new(SMALL_CHUNK).expect("valid");
-    let header = seal_header(&master, chunk_size, &salt(name), &backup_id(BACKUP_ID));
+    let header = seal_header(
+        FormatVersion::V1,
+        &master,
+        chunk_size,
+        &salt(name),
+        &backup_id(BACKUP_ID),
+    );
     let cipher = ChunkCipher::new(&PayloadKey::derive(&master, &salt(name)), &header.mac);
     let mut bytes = header.bytes;
     cipher.seal(

@@ -117,15 +117,20 @@ fn summary(report: &Json) -> String {
         ),
         tables => (text(tables), text(report.get("rows"))),
     };
-    let size = at(&["ciphertext", "bytes"])
+    let stored = at(&["ciphertext", "bytes"])
         .or(report.get("bytes"))
-        .and_then(Json::as_u64)
-        .map_or_else(|| "?".to_owned(), human_bytes);
-    let sql = at(&["plaintext", "bytes"])
-        .and_then(Json::as_u64)
-        .map_or_else(String::new, |bytes| {
-            format!(" ({} of SQL)", human_bytes(bytes))
-        });
+        .and_then(Json::as_u64);
+    let size = stored.map_or_else(|| "?".to_owned(), human_bytes);
+    let compressed = at(&["encryption", "format_version"]).and_then(Json::as_u64) >= Some(2);
+    let sql = match (at(&["plaintext", "bytes"]).and_then(Json::as_u64), stored) {
+        (Some(sql), Some(stored)) if compressed && sql > 0 => format!(
+            " ({} of SQL, compressed to {:.0}%)",
+            human_bytes(sql),
+            stored as f64 * 100.0 / sql as f64
+        ),
+        (Some(sql), _) => format!(" ({} of SQL)", human_bytes(sql)),
+        (None, _) => String::new(),
+    };
     let took = report
         .get("duration_ms")
         .and_then(Json::as_u64)

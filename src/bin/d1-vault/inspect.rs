@@ -4,7 +4,7 @@ use std::fs::File;
 use std::io::Read;
 use std::path::PathBuf;
 
-use d1_vault::format::{parse_header, HeaderInfo, MAX_HEADER_LEN, TAG_SIZE};
+use d1_vault::format::{parse_header, FormatVersion, HeaderInfo, MAX_HEADER_LEN, TAG_SIZE};
 use lexopt::Arg::{Long, Short, Value};
 use serde_json::json;
 
@@ -65,7 +65,7 @@ fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
             json!({
                 "file": path.display().to_string(),
                 "bytes": size,
-                "version": header.version,
+                "version": header.version.byte(),
                 "suite": header.suite,
                 "backup_id": header.backup_id,
                 "key_id": header.key_id,
@@ -73,19 +73,28 @@ fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
                 "salt": hex(&header.salt),
                 "header_bytes": header.len,
                 "chunks_if_intact": layout.map(|l| l.chunks),
-                "plaintext_bytes_if_intact": layout.map(|l| l.plaintext_bytes),
+                "payload_bytes_if_intact": layout.map(|l| l.payload_bytes),
+                "compressed": header.version == FormatVersion::V2,
                 "authenticated": false,
             })
         );
         return Ok(());
     }
     let intact = match layout {
-        Some(l) => format!("{} chunks, {} bytes of SQL", l.chunks, l.plaintext_bytes),
+        Some(l) => format!(
+            "{} chunks, {} bytes of {}",
+            l.chunks,
+            l.payload_bytes,
+            match header.version {
+                FormatVersion::V1 => "SQL",
+                FormatVersion::V2 => "compressed SQL",
+            }
+        ),
         None => "the size fits no complete object: it is cut or has extra bytes".into(),
     };
     print!(
         "file         {} ({size} bytes)\n\
-         format       d1-vault v{}, suite {} (HKDF-SHA256, AES-256-GCM STREAM, HMAC-SHA256)\n\
+         format       d1-vault v{}, suite {} (HKDF-SHA256, AES-256-GCM STREAM, HMAC-SHA256){}\n\
          backup id    {}\n\
          key id       {}\n\
          chunk size   {} bytes\n\
@@ -94,8 +103,12 @@ fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
          if intact    {intact}\n\
          (unauthenticated: 'd1-vault verify' checks these with the key)\n",
         path.display(),
-        header.version,
+        header.version.byte(),
         header.suite,
+        match header.version {
+            FormatVersion::V1 => "",
+            FormatVersion::V2 => ", DEFLATE frames",
+        },
         header.backup_id,
         header.key_id,
         header.chunk_size.get(),
@@ -109,7 +122,8 @@ fn run(parser: &mut lexopt::Parser) -> Result<(), CliError> {
 #[derive(Clone, Copy)]
 struct Layout {
     chunks: u64,
-    plaintext_bytes: u64,
+    /// What the chunks carry: the SQL (version 1) or its frames (version 2).
+    payload_bytes: u64,
 }
 
 impl Layout {
@@ -125,7 +139,7 @@ impl Layout {
         }
         Some(Layout {
             chunks,
-            plaintext_bytes: body - chunks * tag,
+            payload_bytes: body - chunks * tag,
         })
     }
 }

@@ -125,11 +125,11 @@ fn send_parts(
 ) -> Result<Vec<Value>, CliError> {
     let clock = Instant::now();
     let now = || clock.elapsed().as_secs_f64();
-    let count = object.len().div_ceil(upload.part_size);
+    let count = object.len().map(|len| len.div_ceil(upload.part_size));
     let tty = io::stderr().is_terminal();
     let (mut progress, lines) = UploadProgress::new(
         object.id().as_str(),
-        object.len(),
+        object.file_len(),
         count,
         upload.part_size,
         tty,
@@ -149,20 +149,20 @@ fn send_parts(
         };
         let etag = send_part(client, upload, number, &bytes, count, screen)?;
         sent.push(json!({ "part_number": number, "etag": etag }));
-        screen.show(progress.part_done(bytes.len() as u64, now()))?;
+        screen.show(progress.part_done(bytes.len() as u64, object.file_read(), now()))?;
     }
     screen.show(vec![progress.finished(now())])?;
     Ok(sent)
 }
 
-/// Sends part `number` (of `count`) until the worker takes it, as often as
+/// Sends part `number` (of `count`, if known) until the worker takes it, as often as
 /// [`TRIES`] allows; its etag.
 fn send_part(
     client: &Client,
     upload: &Upload,
     number: u64,
     bytes: &[u8],
-    count: u64,
+    count: Option<u64>,
     screen: &mut Screen,
 ) -> Result<String, CliError> {
     let path = upload.part_path(number);
@@ -182,8 +182,9 @@ fn send_part(
         let wait = backoff(tries);
         tries += 1;
         screen.show(vec![Line::Note(format!(
-            "part {number} of {count} failed ({failure}); sending it again in {} (try {tries} \
+            "part {number}{} failed ({failure}); sending it again in {} (try {tries} \
              of {TRIES})",
+            of_count(count),
             human_duration(wait.as_secs_f64())
         ))])?;
         pause(wait);
@@ -258,11 +259,19 @@ fn gave_up(number: u64, failure: CliError) -> CliError {
     }
 }
 
-/// Ctrl-C after `done` of `count` parts.
-fn stopped(done: u64, count: u64) -> CliError {
-    CliError::Interrupted(format!(
-        "stopped the import after {done} of {count} parts were uploaded"
-    ))
+/// Ctrl-C after `done` of `count` parts (if known).
+fn stopped(done: u64, count: Option<u64>) -> CliError {
+    let parts = match count {
+        Some(count) => format!("{done} of {count} parts were"),
+        None if done == 1 => "1 part was".to_owned(),
+        None => format!("{done} parts were"),
+    };
+    CliError::Interrupted(format!("stopped the import after {parts} uploaded"))
+}
+
+/// ` of 12` when the parts are known in advance, else nothing.
+fn of_count(count: Option<u64>) -> String {
+    count.map_or_else(String::new, |count| format!(" of {count}"))
 }
 
 /// `err` with `suffix` added to its message.
@@ -305,7 +314,7 @@ mod tests {
         );
         let failing = gave_up(3, CliError::Refused("R2 failed (HTTP 500 internal)".into()));
         assert_eq!(failing.exit_code(), crate::common::EXIT_FAILED);
-        let stopped = amend(stopped(2, 5), "; the upload was discarded");
+        let stopped = amend(stopped(2, Some(5)), "; the upload was discarded");
         assert_eq!(stopped.exit_code(), crate::common::EXIT_INTERRUPTED);
         assert_eq!(
             stopped.to_string(),

@@ -12,7 +12,7 @@ use crate::edge::backup_run::{alert_failure, WORKER_VERSION};
 use crate::edge::d1::D1Reader;
 use crate::edge::memory::wasm_memory_bytes;
 use crate::edge::r2::R2Store;
-use crate::edge::webcrypto::WebCryptoAes;
+use crate::edge::web_engine::WebEngine;
 use crate::edge::{env, log};
 use crate::jobs::backup::{BackupRequest, BackupSettings};
 use crate::jobs::backup_job::BackupJob;
@@ -163,12 +163,12 @@ async fn run(
         .d1(DB_BINDING)
         .map(|db| D1Reader::new(db, counter.clone()))
         .map_err(|_| permanent("the D1 binding DB is missing; add [[d1_databases]] binding = \"DB\" to wrangler.toml".into()))?;
-    let aead = WebCryptoAes::default();
+    let engine = WebEngine::default();
     let settings = BackupSettings {
         environment: &config.environment,
         database: &config.database_name,
         key: keyring.current(),
-        aead: &aead,
+        engine: &engine,
         worker_version: WORKER_VERSION,
         fault: config.backup_fault,
     };

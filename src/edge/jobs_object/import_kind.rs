@@ -5,7 +5,7 @@
 
 use super::kind::{self, Context};
 use super::slices::Mode;
-use crate::edge::webcrypto::WebCryptoAes;
+use crate::edge::web_engine::WebEngine;
 use crate::edge::{env, log};
 use crate::jobs::engine::record::JobState;
 use crate::jobs::engine::{SliceResult, Ticket};
@@ -62,8 +62,11 @@ pub async fn slice(
     }
     let clock = env::now;
     let meter = Meter::new(context.config.job_budget, &clock);
-    let aead = WebCryptoAes::default();
-    match job.run_slice(&context.store, keyring, &aead, &meter).await {
+    let engine = WebEngine::default();
+    match job
+        .run_slice(&context.store, keyring, &engine, &meter)
+        .await
+    {
         Ok(SliceEnd::Continue) => kind::go_on(
             kind::encode(&job),
             job.step_name(),

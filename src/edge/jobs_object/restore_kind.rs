@@ -9,7 +9,7 @@ use super::slices::Mode;
 use crate::config::DB_BINDING;
 use crate::edge::backup_run::WORKER_VERSION;
 use crate::edge::d1::D1Reader;
-use crate::edge::webcrypto::WebCryptoAes;
+use crate::edge::web_engine::WebEngine;
 use crate::edge::{env, log};
 use crate::jobs::backup::{BackupRequest, BackupSettings};
 use crate::jobs::engine::record::JobState;
@@ -89,12 +89,12 @@ pub async fn slice(
         Ok(db) => D1Reader::new(db, counter.clone()),
         Err(_) => return kind::failed("the D1 binding DB is missing", job.progress()),
     };
-    let aead = WebCryptoAes::default();
+    let engine = WebEngine::default();
     let settings = BackupSettings {
         environment: &context.config.environment,
         database: &context.config.database_name,
         key: keyring.current(),
-        aead: &aead,
+        engine: &engine,
         worker_version: WORKER_VERSION,
         fault: None,
     };

@@ -5,7 +5,7 @@
 use super::kind::{self, Context};
 use super::slices::Mode;
 use crate::edge::env;
-use crate::edge::webcrypto::WebCryptoAes;
+use crate::edge::web_engine::WebEngine;
 use crate::jobs::engine::record::JobState;
 use crate::jobs::engine::{SliceResult, Ticket};
 use crate::jobs::restore::StepStatus;
@@ -69,8 +69,10 @@ pub async fn slice(
     }
     let clock = env::now;
     let meter = Meter::new(context.config.job_budget, &clock);
-    let aead = WebCryptoAes::default();
-    let advanced = job.run_slice(&context.store, keyring, &aead, &meter).await;
+    let engine = WebEngine::default();
+    let advanced = job
+        .run_slice(&context.store, keyring, &engine, &meter)
+        .await;
     let events = job.take_events();
     match advanced {
         Ok(SliceEnd::Continue) => {

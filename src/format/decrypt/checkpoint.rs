@@ -3,7 +3,8 @@
 //! A [`DecryptorCheckpoint`] holds everything a decryptor knows except key
 //! material: the object's header bytes (public: they are the object's first
 //! bytes), the counter of the next chunk, the ciphertext buffered after the
-//! header (at most one sealed chunk) and both running SHA-256 states.
+//! header (at most one sealed chunk), in version 2 the frame being read (at
+//! most one frame of payload) and both running SHA-256 states.
 //! [`Decryptor::resume`] reads the header again with the keyring it is
 //! given, so the header is authenticated again and the keys are derived
 //! again; no key byte is ever serialized.
@@ -12,12 +13,13 @@
 //! plaintext, and ends with exactly the summary or error, that the original
 //! would have; a checkpoint is resumed only if its counts agree with each
 //! other (every chunk opened is full, so the object bytes read are the
-//! header, `counter` sealed chunks and the buffered bytes); a failed
-//! decryptor has no checkpoint.
+//! header, `counter` sealed chunks and the buffered bytes, and in version 1
+//! the plaintext is `counter` chunks); a failed decryptor has no checkpoint.
 
 use serde::{Deserialize, Serialize};
 
-use super::super::{BackupId, FormatError, Keyring, Sha256State};
+use super::super::frames::FrameSplitter;
+use super::super::{BackupId, FormatError, FormatVersion, Keyring, Sha256State};
 use super::{Decryptor, State};
 
 /// A decryptor's state without its keys; see the module documentation.
@@ -32,6 +34,11 @@ pub struct DecryptorCheckpoint {
     /// Ciphertext read after the header and not yet opened.
     #[serde(with = "crate::serde_base64")]
     pending: Vec<u8>,
+    /// Version 2: the position of the frame being read, and its bytes so far.
+    #[serde(default)]
+    frame_index: u64,
+    #[serde(default, with = "crate::serde_base64")]
+    frame: Vec<u8>,
     plaintext_hash: Sha256State,
     ciphertext_hash: Sha256State,
 }
@@ -67,6 +74,8 @@ impl Decryptor {
                 authenticated: false,
                 counter: 0,
                 pending: Vec::new(),
+                frame_index: 0,
+                frame: Vec::new(),
                 plaintext_hash: Sha256State::new(),
                 ciphertext_hash: self.ciphertext_hash.clone(),
             }),
@@ -75,6 +84,8 @@ impl Decryptor {
                 authenticated: true,
                 counter: body.counter,
                 pending: self.buf.clone(),
+                frame_index: body.frames.partial().0,
+                frame: body.frames.partial().1.to_vec(),
                 plaintext_hash: body.plaintext_hash.clone(),
                 ciphertext_hash: self.ciphertext_hash.clone(),
             }),
@@ -98,6 +109,8 @@ impl Decryptor {
             (State::Header, false) => {
                 let untouched = checkpoint.counter == 0
                     && checkpoint.pending.is_empty()
+                    && checkpoint.frame_index == 0
+                    && checkpoint.frame.is_empty()
                     && checkpoint.plaintext_hash.bytes_hashed() == 0
                     && checkpoint.ciphertext_hash == decryptor.ciphertext_hash;
                 if !untouched {
@@ -115,8 +128,18 @@ impl Decryptor {
                     .counter
                     .checked_mul(sealed_len)
                     .and_then(|sealed| sealed.checked_add(header_len + pending));
-                let expected_plaintext = checkpoint.counter.checked_mul(chunk_len);
+                let payload = checkpoint.counter.checked_mul(chunk_len);
+                let expected_plaintext = match body.header.version {
+                    FormatVersion::V1 => payload,
+                    FormatVersion::V2 => Some(checkpoint.plaintext_hash.bytes_hashed()),
+                };
+                let frame = checkpoint.frame.len() as u64;
+                let frame_fits = match body.header.version {
+                    FormatVersion::V1 => frame == 0 && checkpoint.frame_index == 0,
+                    FormatVersion::V2 => payload.is_some_and(|payload| frame <= payload),
+                };
                 if pending > sealed_len
+                    || !frame_fits
                     || header_len != body.header.len as u64
                     || expected_ciphertext != Some(checkpoint.ciphertext_hash.bytes_hashed())
                     || expected_plaintext != Some(checkpoint.plaintext_hash.bytes_hashed())
@@ -129,6 +152,7 @@ impl Decryptor {
                         checkpoint.ciphertext_hash.bytes_hashed()
                     ));
                 }
+                body.frames = FrameSplitter::resume(checkpoint.frame_index, checkpoint.frame)?;
                 body.counter = checkpoint.counter;
                 body.plaintext_bytes = checkpoint.plaintext_hash.bytes_hashed();
                 body.plaintext_hash = checkpoint.plaintext_hash;
@@ -167,21 +191,43 @@ mod tests {
     /// Decrypts the object in pieces cut at `cuts`, saving the decryptor as
     /// JSON and resuming it after every piece.
     fn decrypt_resumed(cuts: &[usize]) -> (Vec<u8>, super::super::DecryptSummary) {
+        decrypt_resumed_of(THREE_CHUNKS, cuts)
+    }
+
+    fn decrypt_resumed_of(
+        object: &[u8],
+        cuts: &[usize],
+    ) -> (Vec<u8>, super::super::DecryptSummary) {
         let mut decryptor = Decryptor::new(&keyring(), Some(&id()));
         let mut out = Vec::new();
         let mut from = 0;
         for &cut in cuts {
-            decryptor
-                .update(&THREE_CHUNKS[from..cut], &mut out)
-                .unwrap();
+            decryptor.update(&object[from..cut], &mut out).unwrap();
             from = cut;
             let json = serde_json::to_string(&decryptor.checkpoint().unwrap()).unwrap();
             let checkpoint = serde_json::from_str(&json).unwrap();
             decryptor = Decryptor::resume(&keyring(), Some(&id()), checkpoint).unwrap();
         }
-        decryptor.update(&THREE_CHUNKS[from..], &mut out).unwrap();
+        decryptor.update(&object[from..], &mut out).unwrap();
         let summary = decryptor.finish(&mut out).unwrap();
         (out, summary)
+    }
+
+    #[test]
+    fn a_resumed_version_2_decryptor_releases_the_same_sql_and_summary() {
+        let object = include_bytes!("../../../tests/vectors/ok_v2_two_frames.enc");
+        let whole = decrypt_resumed_of(object, &[]);
+        assert_eq!(whole.1.version, FormatVersion::V2);
+        assert_eq!(whole.0.len(), crate::format::FRAME_SQL_BYTES + 1000);
+        let len = object.len();
+        let splits: Vec<Vec<usize>> = vec![
+            vec![0, 200, 1200],
+            vec![len / 2, len - 20],
+            (0..=len).step_by(1777).collect(),
+        ];
+        for cuts in splits {
+            assert_eq!(decrypt_resumed_of(object, &cuts), whole, "cut at {cuts:?}");
+        }
     }
 
     #[test]
@@ -221,6 +267,8 @@ mod tests {
                 "authenticated",
                 "ciphertext_hash",
                 "counter",
+                "frame",
+                "frame_index",
                 "header",
                 "pending",
                 "plaintext_hash"

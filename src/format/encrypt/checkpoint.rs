@@ -1,35 +1,45 @@
 //! Saving an [`Encryptor`] between invocations and carrying on.
 //!
 //! An [`EncryptorCheckpoint`] holds everything an encryptor knows except key
-//! material: the key id, the chunk size, whether the header was emitted, the
-//! chunk counter, the partial chunk (less than one chunk of plaintext) and
-//! both running SHA-256 states. [`Encryptor::resume`] derives the keys again
+//! material: the format version, the key id, the chunk size, whether the
+//! header was emitted, the chunk counter, the partial chunk (less than one
+//! chunk of payload), in version 2 the SQL of the frame being filled (less
+//! than one frame), and both running SHA-256 states. [`Encryptor::resume`] derives the keys again
 //! from the master key, the backup id and the salt, so no key byte is ever
 //! serialized.
 //!
 //! Invariants: an encryptor resumed from its checkpoint writes exactly the
 //! bytes the original would have written; a checkpoint is resumed only under
 //! the key it was made with, and only if its counts agree with each other
-//! (every non-final chunk is full, so the plaintext length is
-//! `counter * chunk_size + partial chunk`, and the object length follows).
+//! (every non-final chunk is full, so the object length is the header and
+//! `counter` sealed chunks; in version 1 the plaintext length is
+//! `counter * chunk_size + partial chunk`). A checkpoint saved before
+//! version 2 existed has no version: it carries on writing version 1.
 
 use serde::{Deserialize, Serialize};
 
-use super::super::aead::ChunkKey;
+use super::super::engine::ChunkKey;
+use super::super::frames::FrameCutter;
 use super::super::header::seal_header;
 use super::super::keys::{KeyId, MasterKey, PayloadKey};
-use super::super::{BackupId, ChunkCipher, ChunkSize, Sha256State, SALT_SIZE, TAG_SIZE};
+use super::super::{
+    BackupId, ChunkCipher, ChunkSize, FormatVersion, Sha256State, SALT_SIZE, TAG_SIZE,
+};
 use super::Encryptor;
 
 /// An encryptor's state without its keys; see the module documentation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EncryptorCheckpoint {
+    #[serde(default = "version_1")]
+    version: FormatVersion,
     key_id: KeyId,
     chunk_size: u32,
     header_emitted: bool,
     counter: u64,
     #[serde(with = "crate::serde_base64")]
     chunk: Vec<u8>,
+    #[serde(default, with = "crate::serde_base64")]
+    frame: Vec<u8>,
     plaintext_hash: Sha256State,
     ciphertext_hash: Sha256State,
 }
@@ -55,6 +65,11 @@ pub enum EncryptorResumeError {
     Inconsistent(String),
 }
 
+/// The version of a checkpoint saved before versions were recorded.
+fn version_1() -> FormatVersion {
+    FormatVersion::V1
+}
+
 impl EncryptorCheckpoint {
     /// Plaintext bytes encrypted so far.
     pub fn plaintext_bytes(&self) -> u64 {
@@ -66,11 +81,13 @@ impl Encryptor {
     /// Everything needed to carry on later, keys excepted.
     pub fn checkpoint(&self) -> EncryptorCheckpoint {
         EncryptorCheckpoint {
+            version: self.version,
             key_id: self.key_id,
             chunk_size: self.chunk_size.get(),
             header_emitted: self.pending_header.is_empty(),
             counter: self.counter,
             chunk: self.chunk.clone(),
+            frame: self.frames.pending().to_vec(),
             plaintext_hash: self.plaintext_hash.clone(),
             ciphertext_hash: self.ciphertext_hash.clone(),
         }
@@ -99,11 +116,20 @@ impl Encryptor {
         if partial > chunk_len {
             return inconsistent(format!("a partial chunk of {partial} bytes"));
         }
-        let header = seal_header(key, chunk_size, &salt, backup_id);
-        let expected_plaintext = checkpoint
-            .counter
-            .checked_mul(chunk_len)
-            .and_then(|full| full.checked_add(partial));
+        let Some(frames) = FrameCutter::resume(checkpoint.frame) else {
+            return inconsistent("a whole frame of SQL pending".into());
+        };
+        if checkpoint.version == FormatVersion::V1 && !frames.pending().is_empty() {
+            return inconsistent("version 1 with a frame of SQL pending".into());
+        }
+        let header = seal_header(checkpoint.version, key, chunk_size, &salt, backup_id);
+        let expected_plaintext = match checkpoint.version {
+            FormatVersion::V1 => checkpoint
+                .counter
+                .checked_mul(chunk_len)
+                .and_then(|full| full.checked_add(partial)),
+            FormatVersion::V2 => Some(checkpoint.plaintext_hash.bytes_hashed()),
+        };
         let header_bytes = if checkpoint.header_emitted {
             header.bytes.len() as u64
         } else {
@@ -135,6 +161,8 @@ impl Encryptor {
                 header.bytes
             },
             chunk_size,
+            version: checkpoint.version,
+            frames,
             chunk,
             counter: checkpoint.counter,
             key_id: checkpoint.key_id,
@@ -151,25 +179,35 @@ mod tests {
 
     const KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
     const OTHER_KEY: &str = "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f";
-    /// The committed vector that [`vector_plaintext`] encrypts to.
+    /// The committed version 1 vector that [`vector_plaintext`] encrypts to.
     const THREE_CHUNKS: &[u8] = include_bytes!("../../../tests/vectors/ok_three_chunks.enc");
+    /// The committed version 2 vector: two frames over 1 KiB chunks.
+    const TWO_FRAMES: &[u8] = include_bytes!("../../../tests/vectors/ok_v2_two_frames.enc");
 
     fn id() -> BackupId {
         "20260101T020000Z-vectors".parse().unwrap()
     }
 
-    /// The salt and plaintext tests/vectors/generator.rs uses for
-    /// `ok_three_chunks`.
-    fn vector_salt() -> [u8; SALT_SIZE] {
+    /// The salt tests/vectors/generator.rs uses for the vector `name`.
+    fn salt_of(name: &str) -> [u8; SALT_SIZE] {
         Sha256::new()
             .chain_update(b"d1-vault test vector salt")
-            .chain_update("ok_three_chunks")
+            .chain_update(name)
             .finalize()
             .into()
     }
 
+    fn vector_salt() -> [u8; SALT_SIZE] {
+        salt_of("ok_three_chunks")
+    }
+
+    /// The plaintext of `ok_three_chunks`.
     fn vector_plaintext() -> Vec<u8> {
-        let len = 3 * 1024 + 100;
+        sql_text(3 * 1024 + 100)
+    }
+
+    /// The generator's `len` bytes of SQL-like text.
+    fn sql_text(len: usize) -> Vec<u8> {
         let mut text = Vec::new();
         let mut row = 0u64;
         while text.len() < len {
@@ -189,8 +227,17 @@ mod tests {
     /// Encrypts `plaintext` in pieces cut at `cuts`, saving the encryptor
     /// as JSON and resuming it after every piece.
     fn encrypt_resumed(key: &MasterKey, plaintext: &[u8], cuts: &[usize]) -> Vec<u8> {
-        let salt = vector_salt();
-        let mut encryptor = Encryptor::with_chunk_size(key, &id(), salt, small_chunks());
+        encrypt_resumed_as(FormatVersion::V1, vector_salt(), key, plaintext, cuts)
+    }
+
+    fn encrypt_resumed_as(
+        version: FormatVersion,
+        salt: [u8; SALT_SIZE],
+        key: &MasterKey,
+        plaintext: &[u8],
+        cuts: &[usize],
+    ) -> Vec<u8> {
+        let mut encryptor = Encryptor::with_version(version, key, &id(), salt, small_chunks());
         let mut out = Vec::new();
         let mut from = 0;
         for &cut in cuts {
@@ -228,9 +275,60 @@ mod tests {
     }
 
     #[test]
+    fn a_resumed_version_2_encryptor_writes_the_committed_vector_byte_for_byte() {
+        let key = MasterKey::from_hex(KEY).unwrap();
+        let frame = crate::format::FRAME_SQL_BYTES;
+        let plaintext = sql_text(frame + 1000);
+        let salt = salt_of("ok_v2_two_frames");
+        let splits: [&[usize]; 4] = [
+            &[],
+            &[1, frame - 1, frame, frame + 1],
+            &[1000, 200_000, frame + 999],
+            &[frame + 1000],
+        ];
+        for cuts in splits {
+            assert_eq!(
+                encrypt_resumed_as(FormatVersion::V2, salt, &key, &plaintext, cuts),
+                TWO_FRAMES,
+                "cut at {cuts:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_checkpoint_saved_before_versions_carries_on_as_version_1() {
+        let key = MasterKey::from_hex(KEY).unwrap();
+        let plaintext = vector_plaintext();
+        let mut encryptor = Encryptor::with_version(
+            FormatVersion::V1,
+            &key,
+            &id(),
+            vector_salt(),
+            small_chunks(),
+        );
+        let mut out = Vec::new();
+        encryptor.update(&plaintext[..1500], &mut out);
+        let mut json = serde_json::to_value(encryptor.checkpoint()).unwrap();
+        let fields = json.as_object_mut().unwrap();
+        fields.remove("version");
+        fields.remove("frame");
+        let checkpoint = serde_json::from_value(json).unwrap();
+        let mut resumed = Encryptor::resume(&key, &id(), vector_salt(), checkpoint).unwrap();
+        resumed.update(&plaintext[1500..], &mut out);
+        resumed.finish(&mut out);
+        assert_eq!(out, THREE_CHUNKS);
+    }
+
+    #[test]
     fn a_checkpoint_holds_no_key_material() {
         let key = MasterKey::from_hex(KEY).unwrap();
-        let mut encryptor = Encryptor::with_chunk_size(&key, &id(), vector_salt(), small_chunks());
+        let mut encryptor = Encryptor::with_version(
+            FormatVersion::V1,
+            &key,
+            &id(),
+            vector_salt(),
+            small_chunks(),
+        );
         encryptor.update(&vector_plaintext()[..1500], &mut Vec::new());
         let json = serde_json::to_value(encryptor.checkpoint()).unwrap();
         let fields: Vec<&str> = json
@@ -246,9 +344,11 @@ mod tests {
                 "chunk_size",
                 "ciphertext_hash",
                 "counter",
+                "frame",
                 "header_emitted",
                 "key_id",
-                "plaintext_hash"
+                "plaintext_hash",
+                "version"
             ]
         );
         assert_eq!(json["key_id"], key.id().to_string());
@@ -277,7 +377,13 @@ mod tests {
     #[test]
     fn a_checkpoint_whose_counts_disagree_is_refused() {
         let key = MasterKey::from_hex(KEY).unwrap();
-        let mut encryptor = Encryptor::with_chunk_size(&key, &id(), vector_salt(), small_chunks());
+        let mut encryptor = Encryptor::with_version(
+            FormatVersion::V1,
+            &key,
+            &id(),
+            vector_salt(),
+            small_chunks(),
+        );
         encryptor.update(&vector_plaintext()[..2100], &mut Vec::new());
         let mut skipped = encryptor.checkpoint();
         skipped.counter += 1;
@@ -285,7 +391,13 @@ mod tests {
         overfull.chunk.resize(1025, 0);
         let mut unsent_header = encryptor.checkpoint();
         unsent_header.header_emitted = false;
-        for checkpoint in [skipped, overfull, unsent_header] {
+        let mut framed_v1 = encryptor.checkpoint();
+        framed_v1.frame = b"SELECT 1;".to_vec();
+        let mut v2 = Encryptor::with_chunk_size(&key, &id(), vector_salt(), small_chunks());
+        v2.update(&vector_plaintext(), &mut Vec::new());
+        let mut whole_frame = v2.checkpoint();
+        whole_frame.frame = vec![b' '; crate::format::FRAME_SQL_BYTES];
+        for checkpoint in [skipped, overfull, unsent_header, framed_v1, whole_frame] {
             let error = Encryptor::resume(&key, &id(), vector_salt(), checkpoint)
                 .err()
                 .unwrap();

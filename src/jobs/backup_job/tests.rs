@@ -8,7 +8,7 @@ use crate::format::keys::MasterKey;
 use crate::format::{Decryptor, Keyring};
 use crate::jobs::backup::take_backup;
 use crate::jobs::slice::Budget;
-use crate::jobs::testing::{block_on, MemoryStore, SqliteReader};
+use crate::jobs::testing::{block_on, noisy_connection, MemoryStore, SqliteReader};
 use crate::retention::BackupKind;
 use proptest::prelude::*;
 
@@ -31,7 +31,7 @@ fn clock() -> Timestamp {
 /// A database of every kind of table, `children` rows in the largest, and
 /// a row too large for one statement.
 fn database(children: u32) -> SqliteReader {
-    let connection = rusqlite::Connection::open_in_memory().unwrap();
+    let connection = noisy_connection();
     connection
         .execute_batch(&format!(
             "CREATE TABLE parent(id INTEGER PRIMARY KEY, name TEXT NOT NULL);
@@ -46,7 +46,7 @@ fn database(children: u32) -> SqliteReader {
              WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500)
              INSERT INTO parent SELECT i, 'parent ' || i || ' ''quoted''' FROM n;
              WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {children})
-             INSERT INTO child SELECT i, 1 + i % 500, zeroblob(i % 700) FROM n;
+             INSERT INTO child SELECT i, 1 + i % 500, noise(i, i % 1000) FROM n;
              WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200)
              INSERT INTO tags SELECT 'tag ' || i, i / 7.0 FROM n;
              WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100)
@@ -76,7 +76,7 @@ fn settings(key: &MasterKey) -> BackupSettings<'_> {
         environment: "test",
         database: "app",
         key,
-        aead: &crate::format::SoftwareAes,
+        engine: &crate::format::SoftwareEngine,
         worker_version: "0.0.0",
         fault: None,
     }

@@ -2,7 +2,7 @@ use super::drop_objects::children_first;
 use super::*;
 use crate::format::keys::MasterKey;
 use crate::format::Encryptor;
-use crate::format::SoftwareAes;
+use crate::format::SoftwareEngine;
 use crate::jobs::prune::{get_manifest, list_backups};
 use crate::jobs::testing::{block_on, MemoryStore, SqliteReader};
 use crate::layout::object_key;
@@ -77,7 +77,7 @@ fn validated(store: &MemoryStore, manifest: &Manifest) -> ValidationReport {
     block_on(validate(
         store,
         &keyring(),
-        &SoftwareAes,
+        &SoftwareEngine,
         manifest,
         &clock,
         &mut Silent,
@@ -93,7 +93,7 @@ fn back_up(db: &SqliteReader, store: &MemoryStore, key: &MasterKey) -> Manifest 
         environment: "test",
         database: "app",
         key,
-        aead: &crate::format::SoftwareAes,
+        engine: &crate::format::SoftwareEngine,
         worker_version: "0",
         fault: None,
     };
@@ -123,7 +123,7 @@ fn run_restore(
             environment: "test",
             database: "app",
             key: keyring.current(),
-            aead: &crate::format::SoftwareAes,
+            engine: &crate::format::SoftwareEngine,
             worker_version: "0",
             fault: None,
         },
@@ -387,7 +387,7 @@ fn a_contentless_fts5_table_is_reported_recreated_empty_and_not_a_mismatch() {
             environment: "test",
             database: "app",
             key: &key,
-            aead: &crate::format::SoftwareAes,
+            engine: &crate::format::SoftwareEngine,
             worker_version: "0",
             fault: None,
         },
@@ -444,7 +444,7 @@ fn the_wrong_key_fails_at_decrypt_naming_both_key_ids() {
     let report = block_on(validate(
         &store,
         &other,
-        &SoftwareAes,
+        &SoftwareEngine,
         &manifest,
         &clock,
         &mut Silent,

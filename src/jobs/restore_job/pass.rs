@@ -27,7 +27,7 @@ use std::mem::take;
 use super::super::restore::{fail, PassFailure, Streamed};
 use super::super::store::{EdgeError, ObjectStore};
 use crate::format::keys::Keyring;
-use crate::format::{BackupId, ChunkAead, DecryptError, Decryptor, DecryptorCheckpoint};
+use crate::format::{BackupId, DecryptError, Decryptor, DecryptorCheckpoint, Engine};
 use crate::restore::plan::{PlannedStatement, Planner};
 use crate::restore::reader::StatementReader;
 use crate::restore::validate::Validator;
@@ -147,7 +147,7 @@ impl Pass {
         &mut self,
         store: &impl ObjectStore,
         keyring: &Keyring,
-        aead: &dyn ChunkAead,
+        engine: &dyn Engine,
     ) -> Result<Option<Streamed>, PassError> {
         let size = match self.size {
             Some(size) => size,
@@ -159,7 +159,7 @@ impl Pass {
             let mut decryptor = self.decryptor(keyring, &backup_id)?;
             let mut plaintext = Vec::new();
             decryptor
-                .update_with(&bytes, &mut plaintext, aead)
+                .update_with(&bytes, &mut plaintext, engine)
                 .await
                 .map_err(|error| match error {
                     DecryptError::Format(e) => fail(3, e.to_string()).into(),
@@ -196,6 +196,7 @@ impl Pass {
             sql_bytes: decrypted.plaintext_bytes,
             sql_sha256: decrypted.plaintext_sha256.to_string(),
             key_id: decrypted.key_id.to_string(),
+            format_version: decrypted.version.byte(),
         }))
     }
 

@@ -31,7 +31,7 @@ use super::journal::Journal;
 use super::pass::{Pass, PassError};
 use super::{progress_table, RestoreJobError};
 use crate::format::keys::Keyring;
-use crate::format::ChunkAead;
+use crate::format::Engine;
 use crate::manifest::Manifest;
 use crate::restore::plan::{PlannedStatement, MAX_STATEMENTS_PER_BATCH};
 use crate::restore::validate::RestoreSummary;
@@ -111,7 +111,7 @@ pub(super) struct Unit<'a, 'm, D, S> {
     /// The keys to open the object.
     pub keyring: &'a Keyring,
     /// What opens the object's chunks.
-    pub aead: &'a dyn ChunkAead,
+    pub engine: &'a dyn Engine,
     /// The slice's meter.
     pub meter: &'a Meter<'m>,
     /// The highest batch number D1 committed, once read in this slice.
@@ -258,7 +258,7 @@ impl Replace {
                 let before = import.pass.bytes_read();
                 let advanced = import
                     .pass
-                    .advance(unit.store, unit.keyring, unit.aead)
+                    .advance(unit.store, unit.keyring, unit.engine)
                     .await;
                 unit.meter.processed(import.pass.bytes_read() - before);
                 match advanced {

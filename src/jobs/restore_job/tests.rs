@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use super::*;
 use crate::dump::DumpOptions;
 use crate::format::keys::MasterKey;
-use crate::format::SoftwareAes;
+use crate::format::SoftwareEngine;
 use crate::jobs::engine::record::EventKind;
 use crate::jobs::restore::{restore, validate, Progress, RestoreParams};
 use crate::jobs::slice::Budget;
@@ -23,7 +23,7 @@ mod stops;
 const KEY: &str = "2b7e151628aed2a6abf7158809cf4f3c2b7e151628aed2a6abf7158809cf4f3c";
 const T0: Timestamp = Timestamp::from_millis(1_795_226_400_000);
 /// Object bytes per ranged GET: many ranges for a small object.
-const RANGE: u64 = 4096;
+const RANGE: u64 = 512;
 /// Three subrequests per slice: a few ranges or batches each.
 const TINY: Budget = Budget {
     d1_queries: u64::MAX,
@@ -49,7 +49,7 @@ fn settings(key: &MasterKey) -> BackupSettings<'_> {
         environment: "test",
         database: "app",
         key,
-        aead: &SoftwareAes,
+        engine: &SoftwareEngine,
         worker_version: "0",
         fault: None,
     }
@@ -394,7 +394,7 @@ fn a_sliced_validation_equals_the_one_go_validation_sound_or_tampered() {
         let expected = block_on(validate(
             &store,
             &keyring(),
-            &SoftwareAes,
+            &SoftwareEngine,
             &manifest,
             &clock,
             &mut expected_events,
@@ -406,7 +406,7 @@ fn a_sliced_validation_equals_the_one_go_validation_sound_or_tampered() {
             job = round_trip(&job);
             slices += 1;
             let meter = Meter::new(TINY, &clock);
-            let end = block_on(job.run_slice(&store, &keyring(), &SoftwareAes, &meter)).unwrap();
+            let end = block_on(job.run_slice(&store, &keyring(), &SoftwareEngine, &meter)).unwrap();
             events.extend(job.take_events());
             if let SliceEnd::Done(report) = end {
                 break report;
@@ -442,7 +442,7 @@ fn the_progress_table_is_never_backed_up_and_does_not_disturb_the_verification()
     let validation = block_on(validate(
         &store,
         &keyring(),
-        &SoftwareAes,
+        &SoftwareEngine,
         &manifest,
         &clock,
         &mut Collect::default(),

@@ -16,7 +16,7 @@ use super::super::store::ObjectStore;
 use super::journal::Events;
 use super::pass::{ObjectReadError, Pass, PassError, PASS_RANGE_BYTES};
 use crate::format::keys::Keyring;
-use crate::format::ChunkAead;
+use crate::format::Engine;
 use crate::manifest::Manifest;
 use crate::time::Timestamp;
 
@@ -71,7 +71,7 @@ impl ValidateJob {
         &mut self,
         store: &impl ObjectStore,
         keyring: &Keyring,
-        aead: &dyn ChunkAead,
+        engine: &dyn Engine,
         meter: &Meter<'_>,
     ) -> Result<SliceEnd<ValidationReport>, ObjectReadError> {
         if let Some(report) = &self.report {
@@ -94,7 +94,7 @@ impl ValidateJob {
             }
             units += 1;
             let before = self.pass.bytes_read();
-            let advanced = self.pass.advance(&store, keyring, aead).await;
+            let advanced = self.pass.advance(&store, keyring, engine).await;
             meter.processed(self.pass.bytes_read() - before);
             let outcome = match advanced {
                 Ok(None) => continue,

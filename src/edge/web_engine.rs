@@ -1,13 +1,16 @@
-//! AES-256-GCM by the runtime's WebCrypto (`crypto.subtle`), natively
-//! instead of in wasm: the [`ChunkAead`] the worker seals and opens chunks
-//! with.
+//! The [`Engine`] of the worker: AES-256-GCM by the runtime's WebCrypto
+//! (`crypto.subtle`) and raw DEFLATE by its `CompressionStream`
+//! ([`super::web_compression`]), natively instead of in wasm.
 //!
-//! Invariant: the same bytes as [`crate::format::SoftwareAes`] for the same
-//! key, nonce and plaintext (checked end to end against the committed test
-//! vectors). The imported key of the last object is kept, so a slice imports
-//! it once.
+//! Invariant: the same sealed bytes as [`crate::format::SoftwareEngine`]
+//! for the same key, nonce and plaintext (checked end to end against the
+//! committed test vectors). The imported key of the last object is kept, so
+//! a slice imports it once.
 
-use crate::format::{ChunkAead, ChunkKey, CryptoFailed, Nonce, OpenFuture, SealFuture, TAG_SIZE};
+use super::web_compression;
+use crate::format::{
+    BytesFuture, ChunkKey, Engine, EngineFailed, Nonce, OpenFuture, SealFuture, TAG_SIZE,
+};
 use std::cell::RefCell;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
@@ -35,16 +38,17 @@ extern "C" {
 /// The name of the error WebCrypto rejects with when a tag does not verify.
 const AUTHENTICATION_FAILED: &str = "OperationError";
 
-/// WebCrypto's AES-256-GCM; see the module documentation.
+/// WebCrypto's AES-256-GCM and the runtime's DEFLATE; see the module
+/// documentation.
 #[derive(Default)]
-pub struct WebCryptoAes {
+pub struct WebEngine {
     /// The last key imported, with its raw bytes to recognize it.
     imported: RefCell<Option<([u8; 32], JsValue)>>,
 }
 
-impl WebCryptoAes {
+impl WebEngine {
     /// The CryptoKey of `key`, imported unless it was the last one.
-    async fn crypto_key(&self, key: &ChunkKey) -> Result<JsValue, CryptoFailed> {
+    async fn crypto_key(&self, key: &ChunkKey) -> Result<JsValue, EngineFailed> {
         if let Some((bytes, imported)) = self.imported.borrow().as_ref() {
             if bytes == key.key_bytes() {
                 return Ok(imported.clone());
@@ -61,7 +65,7 @@ impl WebCryptoAes {
     }
 }
 
-impl ChunkAead for WebCryptoAes {
+impl Engine for WebEngine {
     fn seal<'a>(&'a self, key: &'a ChunkKey, nonce: Nonce, plaintext: &'a [u8]) -> SealFuture<'a> {
         Box::pin(async move {
             let crypto_key = self.crypto_key(key).await?;
@@ -73,7 +77,7 @@ impl ChunkAead for WebCryptoAes {
                 .map_err(|e| failed("encrypt", e))?;
             let sealed = Uint8Array::new(&sealed).to_vec();
             if sealed.len() != plaintext.len() + TAG_SIZE {
-                return Err(CryptoFailed(format!(
+                return Err(EngineFailed(format!(
                     "encrypt returned {} bytes for a chunk of {}",
                     sealed.len(),
                     plaintext.len()
@@ -97,11 +101,28 @@ impl ChunkAead for WebCryptoAes {
             }
         })
     }
+
+    fn deflate<'a>(&'a self, sql: &'a [u8]) -> BytesFuture<'a> {
+        Box::pin(web_compression::deflate(sql))
+    }
+
+    fn inflate<'a>(&'a self, body: &'a [u8], sql_len: usize) -> BytesFuture<'a> {
+        Box::pin(async move {
+            let sql = web_compression::inflate(body).await?;
+            if sql.len() != sql_len {
+                return Err(EngineFailed(format!(
+                    "DecompressionStream returned {} bytes for a frame of {sql_len}",
+                    sql.len()
+                )));
+            }
+            Ok(sql)
+        })
+    }
 }
 
 /// `AesGcmParams` for one chunk: the nonce, the header MAC as associated
 /// data, a 128-bit tag.
-fn params(key: &ChunkKey, nonce: Nonce) -> Result<Object, CryptoFailed> {
+fn params(key: &ChunkKey, nonce: Nonce) -> Result<Object, EngineFailed> {
     let params = Object::new();
     let set = |name: &str, value: &JsValue| {
         Reflect::set(&params, &JsValue::from_str(name), value)
@@ -124,9 +145,9 @@ fn error_name(error: &JsValue) -> Option<String> {
         .and_then(|name| name.as_string())
 }
 
-fn failed(operation: &str, error: JsValue) -> CryptoFailed {
-    CryptoFailed(format!(
-        "crypto.subtle {operation}: {}",
+fn failed(operation: &str, error: JsValue) -> EngineFailed {
+    EngineFailed(format!(
+        "AES-GCM (crypto.subtle {operation}): {}",
         error
             .as_string()
             .or_else(|| Reflect::get(&error, &JsValue::from_str("message"))
