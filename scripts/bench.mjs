@@ -402,6 +402,7 @@ for (const [key, config] of Object.entries(CONFIGS)) {
     restore_vs_sqlite3_import: ratio(restore.ms, results.sqlite3_import.ms),
     restore_vs_wrangler_execute: ratio(restore.ms, results.wrangler_execute.ms),
     import_step_vs_sqlite3_import: ratio(restore.import_ms, results.sqlite3_import.ms),
+    stored_vs_sql_bytes: ratio(backup.stored_bytes, backup.sql_bytes),
   };
 }
 const one = [results.worker_backup.one_invocation, results.worker_restore.one_invocation];
@@ -475,8 +476,9 @@ const pct = (value) => (value == null ? '-' : `${value > 0 ? '+' : ''}${value}%`
 console.log(`bundle: ${(results.bundle.wasm_bytes / 1024).toFixed(0)} KiB wasm + ${(results.bundle.js_bytes / 1024).toFixed(0)} KiB JavaScript; ${(results.bundle.gzip_bytes / 1024).toFixed(0)} KiB gzipped\n`);
 console.log('format            encrypt MB/s  decrypt MB/s  memory');
 console.log(`  native          ${String(results.format_native.encrypt_mb_s ?? '-').padStart(12)}  ${String(results.format_native.decrypt_mb_s ?? '-').padStart(12)}  ${mib(results.format_native.peak_rss_bytes)}`);
-console.log(`  wasm, aes-gcm   ${String(results.format_wasm.encrypt_mb_s).padStart(12)}  ${String(results.format_wasm.decrypt_mb_s).padStart(12)}  ${mib(results.format_wasm.wasm_memory_bytes)}`);
-console.log(`  WebCrypto       ${String(results.format_webcrypto.encrypt_mb_s).padStart(12)}  ${String(results.format_webcrypto.decrypt_mb_s).padStart(12)}  (the worker's jobs use it)`);
+console.log(`  wasm, crates    ${String(results.format_wasm.encrypt_mb_s).padStart(12)}  ${String(results.format_wasm.decrypt_mb_s).padStart(12)}  ${mib(results.format_wasm.wasm_memory_bytes)}`);
+console.log(`  runtime         ${String(results.format_webcrypto.encrypt_mb_s).padStart(12)}  ${String(results.format_webcrypto.decrypt_mb_s).padStart(12)}  (WebCrypto and CompressionStream: the worker's jobs use them)`);
+console.log('  (encrypt: compress in frames, then encrypt: format version 2; decrypt: the reverse)');
 console.log(`\nbackup of ${rows.toLocaleString()} rows (${mib(results.database.sqlite_file_bytes)} SQLite file)`);
 console.log('                              time s   SQL MiB   MB/s    rows/s     memory    stored');
 for (const [name, r] of Object.entries({
@@ -537,7 +539,7 @@ if (results.import) {
   const r = results.import;
   console.log(`\nimport of ${mib(r.sql_bytes)} of SQL (${r.rows.toLocaleString()} rows) with d1-vault import: ${(r.ms / 1000).toFixed(1)} s, ${r.sql_mb_s} MB/s; ${r.parts} parts of 8 MiB through the worker; the import job's checks in ${r.job_slices} slices`);
 }
-console.log('\nratios (time; one invocation; lower is better)');
+console.log('\nratios (time, and stored bytes; one invocation; lower is better)');
 for (const [name, value] of Object.entries(results.ratios)) console.log(`  ${name.replaceAll('_', ' ').padEnd(30)} ${value ?? '-'}`);
 console.log('  (floor: the same pages read with SQLite building each row\'s text, then discarded: no dump logic, no crypto, no upload)');
 console.log(`\n${JSON.stringify(results)}`);

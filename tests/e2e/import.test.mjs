@@ -29,12 +29,14 @@ DELETE FROM authors WHERE name = 'nobody';
 INSERT INTO authors (name) VALUES ('temp'); DELETE FROM authors WHERE name = 'temp';
 `;
 
-// About 20 MB of SQL: an object of three 8 MiB parts. (AUTOINCREMENT, like
-// SOURCE_SQL: D1 keeps sqlite_sequence once a restore has made it.)
+// About 40 MB of SQL whose values are random hex, which DEFLATE cannot
+// squeeze below half (4 bits per character): an object of three 8 MiB
+// parts. (AUTOINCREMENT, like SOURCE_SQL: D1 keeps sqlite_sequence once a
+// restore has made it.)
 const BIG_SQL = `
 CREATE TABLE big (id INTEGER PRIMARY KEY AUTOINCREMENT, payload TEXT NOT NULL);
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000)
-INSERT INTO big SELECT i, hex(randomblob(1000)) FROM n;
+INSERT INTO big SELECT i, hex(randomblob(2000)) FROM n;
 `;
 
 /** Encrypts `sqlFile` with the CLI and POSTs it to the import route. */
@@ -135,7 +137,7 @@ describe('importing external dumps', () => {
     const env = { ...KEY_ENV, D1_VAULT_URL: worker.url, D1_VAULT_TOKEN: ADMIN };
     const imported = await cli(['import', dumpFile, '--id', 'ext-parts', '--note', 'in parts'], { env });
     assert.equal(imported.code, 0, imported.stderr);
-    assert.match(imported.stderr, /^Uploading backup ext-parts: [\d.]+ MiB in 3 parts of up to 8\.0 MiB\./);
+    assert.match(imported.stderr, /^Uploading backup ext-parts: [\d.]+ MiB of SQL, compressed and encrypted on the way, in parts of up to 8\.0 MiB\./);
     assert.match(imported.stderr, /\nUploaded [\d.]+ MiB in 3 parts in /);
     assert.match(imported.stdout.toString(), /^Imported ext-parts: 1 tables, 10000 rows, validated by the worker\./);
     const manifest = await (await worker.fetch('/v1/backups/ext-parts', { token: ADMIN })).json();
