@@ -57,16 +57,52 @@ async function restoreAll(worker, id) {
   return job.report;
 }
 
+/** The committed version 1 backup (tests/vectors/generator.rs, v1_backup). */
+const V1_VECTOR = 'v1_backup.enc';
+
+async function vector(file) {
+  const { vectors } = JSON.parse(await readFile(path.join(ROOT, 'tests', 'vectors', 'vectors.json'), 'utf8'));
+  return vectors.find((v) => v.file === file);
+}
+
 describe('importing external dumps', () => {
   let worker;
   let dir;
   before(async () => {
     dir = await tempDir();
-    worker = await startWorker();
+    // The committed version 1 backup's key, as an older key of this worker.
+    const previous = (await vector(V1_VECTOR)).keys.current;
+    worker = await startWorker({
+      vars: { ...TEST_SECRETS, ENABLE_TEST_ROUTES: 'true', BACKUP_ENCRYPTION_KEYS_PREVIOUS: previous },
+    });
     await worker.migrate();
     await worker.d1File(path.join(ROOT, 'scripts', 'lib', 'demo-seed.sql'));
   });
   after(async () => worker?.stop());
+
+  test('a version 1 backup, made before compression, is imported and restores exactly', async () => {
+    const v1 = await vector(V1_VECTOR);
+    const objectFile = path.join(ROOT, 'tests', 'vectors', V1_VECTOR);
+    const object = await readFile(objectFile);
+    assert.equal(object[8], 1, 'the vector is a version 1 object');
+    const sqlFile = path.join(dir, 'v1.sql');
+    const decrypted = await cli(['decrypt', objectFile, '--id', v1.expected_backup_id, '-o', sqlFile], {
+      env: { BACKUP_ENCRYPTION_KEY: v1.keys.current },
+    });
+    assert.equal(decrypted.code, 0, decrypted.stderr);
+    const source = path.join(dir, 'v1.db');
+    await sqlite3(source, await readFile(sqlFile, 'utf8'));
+    const res = await worker.fetch('/v1/backups/import?note=v1', { method: 'POST', token: ADMIN, body: object });
+    const body = await res.json();
+    assert.equal(res.status, 202, JSON.stringify(body));
+    const job = await worker.waitForJob(body.job.id);
+    assert.equal(job.state, 'succeeded', job.error);
+    assert.equal(job.report.encryption.format_version, 1);
+    assert.equal(job.report.plaintext.bytes, v1.plaintext_bytes);
+    const report = await restoreAll(worker, v1.expected_backup_id);
+    assert.equal(report.outcome, 'succeeded', JSON.stringify(report, null, 2));
+    assert.equal(await comparableDump(await worker.sqliteFile()), await comparableDump(source));
+  });
 
   test('a sqlite3 .dump file is imported (BEGIN/COMMIT handled) and restores exactly', async () => {
     const source = path.join(dir, 'app.db');

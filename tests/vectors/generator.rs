@@ -599,6 +599,7 @@ fn generate() -> (Vec<(String, Vec<u8>)>, String) {
         "last_chunk_failed",
         "end",
     );
+    v1_backup(&mut b);
     version_2(&mut b);
 
     let manifest = Manifest {
@@ -610,6 +611,54 @@ fn generate() -> (Vec<(String, Vec<u8>)>, String) {
     let mut json = serde_json::to_string_pretty(&manifest).expect("vectors serialize");
     json.push('\n');
     (b.files, json)
+}
+
+/// The backup id of [`V1_BACKUP`]: an id the worker's import accepts.
+const V1_BACKUP_ID: &str = "20251101T020000Z-v1backup";
+
+/// A version 1 backup of a small database, as workers wrote them before
+/// format version 2: the end-to-end tests import and restore it. (With
+/// AUTOINCREMENT, as D1 keeps `sqlite_sequence` once a database had one.)
+fn v1_backup(b: &mut Builder) {
+    let mut sql = String::from(
+        "CREATE TABLE shelves(id INTEGER PRIMARY KEY AUTOINCREMENT, label TEXT NOT NULL UNIQUE);\n\
+         CREATE TABLE items(id INTEGER PRIMARY KEY, shelf INTEGER REFERENCES shelves(id), \
+         name TEXT NOT NULL, price REAL, photo BLOB);\n\
+         INSERT INTO shelves VALUES(1,'top'),(2,'it''s the middle'),(3,'bottom ✓');\n",
+    );
+    for id in 1..=300u32 {
+        sql.push_str(&format!(
+            "INSERT INTO items VALUES({id},{},'item {id}: ''quoted'' — ✓',{}.25,X'{:08x}');\n",
+            1 + id % 3,
+            id * 3,
+            id.wrapping_mul(2_654_435_761)
+        ));
+    }
+    sql.push_str("CREATE INDEX items_by_shelf ON items(shelf);\n");
+    let plaintext = sql.into_bytes();
+    let mut encryptor = Encryptor::with_version(
+        FormatVersion::V1,
+        &key(KEY_CURRENT),
+        &backup_id(V1_BACKUP_ID),
+        salt("v1_backup"),
+        ChunkSize::DEFAULT,
+    );
+    let mut bytes = Vec::new();
+    encryptor.update(&plaintext, &mut bytes);
+    encryptor.finish(&mut bytes);
+    let object = Object {
+        bytes,
+        plaintext,
+        header_len: d1_vault::format::header_len(V1_BACKUP_ID.len()),
+        sealed_len: ChunkSize::DEFAULT.plaintext_len() + TAG_SIZE,
+    };
+    let file = b.file("v1_backup", object.bytes.clone());
+    b.ok_file(
+        file,
+        "version 1, default chunks: a backup of a small database made before version 2",
+        Some(V1_BACKUP_ID),
+        &object,
+    );
 }
 
 /// Version 2 objects: the SQL compressed in frames.
