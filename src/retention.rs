@@ -25,6 +25,9 @@
 //!   before a restore) is kept for [`PRE_RESTORE_KEEP_DAYS`] days after it was
 //!   created, and takes no part in the rules, so it never displaces a nightly
 //!   backup from a daily or weekly slot;
+//! - an imported backup (a dump an operator brought in on purpose) is kept
+//!   until an operator deletes it, and takes no part in the rules either: an
+//!   import at 10:00 never displaces that day's 02:00 backup;
 //! - the newest backup not dated after `now`, of any kind, is always kept;
 //! - a backup dated after `now` is ignored by the rules and kept: a clock
 //!   problem must never delete anything.
@@ -72,6 +75,13 @@ pub enum BackupKind {
 }
 
 impl BackupKind {
+    /// Whether backups of this kind take part in the counted rules: the
+    /// scheduled and manual ones. Pre-restore and imported backups keep to
+    /// rules of their own and never take a day, week, month or year slot.
+    pub const fn takes_part_in_the_rules(self) -> bool {
+        matches!(self, Self::Scheduled | Self::Manual)
+    }
+
     /// The name used in JSON and in the plan's text: `scheduled`, `manual`,
     /// `pre-restore` or `imported`.
     pub const fn as_str(self) -> &'static str {
@@ -286,6 +296,8 @@ pub enum Reason {
         /// When its time is up.
         until: Timestamp,
     },
+    /// Kept: an imported backup, until an operator deletes it.
+    Imported,
     /// Kept: the newest backup of a period that a counted rule keeps.
     NewestOf(Period),
     /// Kept: dated after `now`, so the policy does not judge it.
@@ -315,6 +327,7 @@ impl fmt::Display for Reason {
             Self::Pinned => f.write_str("pinned"),
             Self::Newest => f.write_str("newest backup"),
             Self::PreRestore { until } => write!(f, "pre-restore backup, kept until {until}"),
+            Self::Imported => f.write_str("imported backup, kept until deleted by hand"),
             Self::NewestOf(period) => {
                 write!(f, "{}: newest backup of {period}", period.rule().name())
             }
@@ -341,7 +354,7 @@ impl Serialize for Reason {
 }
 
 /// The retention policy: the counted rules from configuration, plus the fixed
-/// rules for pinned, pre-restore, newest and future-dated backups.
+/// rules for pinned, pre-restore, imported, newest and future-dated backups.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetentionPolicy {
     /// How many days, ISO weeks, months and years keep their newest backup
@@ -382,7 +395,9 @@ impl RetentionPolicy {
                     if newest == Some(index) {
                         reasons.push(Reason::Newest);
                     }
-                    if backup.kind == BackupKind::PreRestore {
+                    if backup.kind == BackupKind::Imported {
+                        reasons.push(Reason::Imported);
+                    } else if backup.kind == BackupKind::PreRestore {
                         let until = Timestamp::from_millis(
                             backup
                                 .created_at
@@ -477,7 +492,8 @@ impl fmt::Display for RetentionPolicy {
         match rules.split_last() {
             None => write!(
                 f,
-                "keep only pinned backups, pre-restore backups for {PRE_RESTORE_KEEP_DAYS} days and the newest backup"
+                "keep only pinned and imported backups, pre-restore backups for \
+                 {PRE_RESTORE_KEEP_DAYS} days and the newest backup"
             ),
             Some((last, rest)) => {
                 let list = if rest.is_empty() {
@@ -488,8 +504,8 @@ impl fmt::Display for RetentionPolicy {
                 write!(
                     f,
                     "keep the newest backup of each of the last {list} that contain a backup; \
-                     pinned backups always; pre-restore backups for {PRE_RESTORE_KEEP_DAYS} days; \
-                     the newest backup always"
+                     pinned and imported backups always; pre-restore backups for \
+                     {PRE_RESTORE_KEEP_DAYS} days; the newest backup always"
                 )
             }
         }
@@ -895,8 +911,8 @@ mod tests {
 
     #[test]
     fn the_policy_says_itself_in_words() {
-        let fixed =
-            "pinned backups always; pre-restore backups for 30 days; the newest backup always";
+        let fixed = "pinned and imported backups always; pre-restore backups for 30 days; the \
+                     newest backup always";
         for (counts, rules) in [
             (
                 counts(7, 4, 12, 7),
@@ -914,8 +930,34 @@ mod tests {
         }
         assert_eq!(
             RetentionPolicy::new(NONE).to_string(),
-            "keep only pinned backups, pre-restore backups for 30 days and the newest backup"
+            "keep only pinned and imported backups, pre-restore backups for 30 days and the newest \
+             backup"
         );
+    }
+
+    #[test]
+    fn an_import_never_takes_the_daily_slot_of_that_days_scheduled_backup() {
+        let backups = [
+            backup("import", "2026-11-20T10:00:00Z", BackupKind::Imported),
+            scheduled("nightly", "2026-11-20T02:00:00Z"),
+            scheduled("yesterday", "2026-11-19T02:00:00Z"),
+            scheduled("older", "2026-11-18T02:00:00Z"),
+        ];
+        let plan = apply(counts(2, 0, 0, 0), &backups, "2026-11-21T01:00:00Z");
+        assert_eq!(plan.keep_ids(), ["import", "nightly", "yesterday"]);
+        assert_eq!(
+            reasons(&plan, "import"),
+            [
+                "newest backup",
+                "imported backup, kept until deleted by hand"
+            ]
+        );
+        assert_eq!(
+            reasons(&plan, "nightly"),
+            ["daily: newest backup of 2026-11-20"]
+        );
+        let later = apply(counts(2, 0, 0, 0), &backups, "2027-11-21T01:00:00Z");
+        assert!(later.keep_ids().contains(&"import"), "kept a year on");
     }
 
     #[test]

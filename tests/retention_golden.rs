@@ -359,7 +359,7 @@ fn kept_by_rule_oracle(
             let mut newest_of_period: Vec<(Period, &BackupRef)> = Vec::new();
             for backup in backups
                 .iter()
-                .filter(|b| b.created_at <= now && b.kind != BackupKind::PreRestore)
+                .filter(|b| b.created_at <= now && b.kind.takes_part_in_the_rules())
             {
                 let period = rule.period(backup.created_at);
                 match newest_of_period.iter_mut().find(|(p, _)| *p == period) {
@@ -442,6 +442,11 @@ fn check_invariants(backups: &[BackupRef], now: Timestamp, plan: &RetentionPlan)
             .iter()
             .any(|r| matches!(r, Reason::PreRestore { .. }));
         assert_eq!(pre_restore_window, pre_restore_reason, "{d:?}");
+        let imported = d.kind == BackupKind::Imported && d.created_at <= now;
+        assert_eq!(imported, has(d, Reason::Imported), "{d:?}");
+        if d.kind == BackupKind::Imported {
+            assert!(d.keep, "an imported backup is removed only by hand: {d:?}");
+        }
     }
 
     // Pinned, future-dated and the newest non-future backups are kept.
@@ -486,7 +491,7 @@ fn check_invariants(backups: &[BackupRef], now: Timestamp, plan: &RetentionPlan)
         for (d, period) in &kept {
             assert_eq!(*period, rule.period(d.created_at));
             assert!(
-                d.created_at <= now && d.kind != BackupKind::PreRestore,
+                d.created_at <= now && d.kind.takes_part_in_the_rules(),
                 "{d:?}"
             );
         }
