@@ -16,6 +16,7 @@ pub mod health;
 pub mod internal_names;
 pub mod jobs;
 pub mod layout;
+pub mod listing;
 pub mod manifest;
 pub mod platform;
 pub mod restore;

@@ -12,6 +12,7 @@ use crate::health::HealthReport;
 use crate::jobs::engine::record::{JobKind, Origin};
 use crate::jobs::{prune, runner};
 use crate::layout::new_backup_id;
+use crate::listing;
 use crate::platform::InvocationCounter;
 use crate::retention::{BackupKind, RetentionPolicy};
 use crate::time::Timestamp;
@@ -112,24 +113,11 @@ pub async fn list_backups(
     }
     let store = backup_store(env, counter)?;
     let all = prune::list_backups(&store).await.map_err(edge_failed)?;
-    let after_cursor: Vec<_> = all
-        .into_iter()
-        .filter(|entry| {
-            cursor
-                .as_ref()
-                .is_none_or(|c| entry.id.as_str() < c.as_str())
-        })
-        .collect();
-    let more = after_cursor.len() > limit;
-    let page: Vec<_> = after_cursor.into_iter().take(limit).collect();
-    let next_cursor = if more {
-        page.last().map(|entry| entry.id.clone())
-    } else {
-        None
-    };
+    let page = listing::page(all, cursor.as_deref(), limit)
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     built(respond::json(
         200,
-        &json!({ "backups": page, "next_cursor": next_cursor }),
+        &json!({ "backups": page.backups, "next_cursor": page.next_cursor }),
     ))
 }
 

@@ -9,6 +9,7 @@ use crate::config::RetentionCounts;
 use crate::layout::{
     id_from_manifest_key, id_from_object_key, manifest_key, object_key, MANIFEST_PREFIX, PREFIX,
 };
+use crate::listing::newest_first;
 use crate::manifest::{ListingEntry, Manifest, LISTING_METADATA_KEY};
 use crate::retention::{RetentionPlan, RetentionPolicy};
 use crate::time::Timestamp;
@@ -35,11 +36,7 @@ pub async fn list_backups(store: &impl ObjectStore) -> Result<Vec<ListingEntry>,
             }
         }
     }
-    entries.sort_by(|a, b| {
-        b.created_at
-            .cmp(&a.created_at)
-            .then_with(|| b.id.cmp(&a.id))
-    });
+    entries.sort_by(newest_first);
     Ok(entries)
 }
 

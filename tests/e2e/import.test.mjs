@@ -260,6 +260,30 @@ describe('importing external dumps', () => {
     assert.ok(!listed.backups.some((b) => b.id === 'ext-bad'));
     assert.ok(!(await worker.r2Keys()).some((k) => k.includes('ext-bad')));
   });
+
+  // By now the bucket holds imports whose ids do not sort with their dates
+  // (ext-*, and the version 1 backup's 2025 id imported today) beside the
+  // pre-restore backups of every restore above.
+  test('pages of one backup over mixed kinds list every backup exactly once, in order', async () => {
+    const all = (await (await worker.fetch('/v1/backups?limit=1000', { token: ADMIN })).json()).backups;
+    assert.ok(new Set(all.map((b) => b.kind)).size >= 2, JSON.stringify(all.map((b) => b.kind)));
+    assert.ok(all.length >= 6, `${all.length} backups`);
+    const walked = [];
+    let cursor = null;
+    do {
+      const query = new URLSearchParams({ limit: '1', ...(cursor ? { cursor } : {}) });
+      const res = await worker.fetch(`/v1/backups?${query}`, { token: ADMIN });
+      assert.equal(res.status, 200, await res.clone().text());
+      const page = await res.json();
+      assert.ok(page.backups.length <= 1);
+      walked.push(...page.backups.map((b) => b.id));
+      cursor = page.next_cursor;
+    } while (cursor);
+    assert.deepEqual(walked, all.map((b) => b.id));
+    const stale = await worker.fetch('/v1/backups?cursor=not-a-cursor', { token: ADMIN });
+    assert.equal(stale.status, 400);
+    assert.match((await stale.json()).error.message, /start again without a cursor/);
+  });
 });
 
 async function writeSql(dir, name, sql) {
