@@ -7,10 +7,11 @@
 //! The runtime's output may differ from the `miniz_oxide` crate's for the
 //! same input (DEFLATE is not canonical); each inflates the other's.
 
+use super::web_engine::js_error_message;
 use crate::format::EngineFailed;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
-use worker::js_sys::{Promise, Reflect, Uint8Array};
+use worker::js_sys::{Promise, Uint8Array};
 use worker::wasm_bindgen_futures::JsFuture;
 
 /// The stream format of a raw DEFLATE stream (RFC 1951), no header.
@@ -78,11 +79,6 @@ async fn through(bytes: &[u8], transform: &JsValue, name: &str) -> Result<Vec<u8
 fn failed(operation: &str, error: JsValue) -> EngineFailed {
     EngineFailed(format!(
         "{operation} ({DEFLATE_RAW}): {}",
-        error
-            .as_string()
-            .or_else(|| Reflect::get(&error, &JsValue::from_str("message"))
-                .ok()
-                .and_then(|m| m.as_string()))
-            .unwrap_or_else(|| format!("{error:?}"))
+        js_error_message(&error)
     ))
 }

@@ -148,11 +148,18 @@ fn error_name(error: &JsValue) -> Option<String> {
 fn failed(operation: &str, error: JsValue) -> EngineFailed {
     EngineFailed(format!(
         "AES-GCM (crypto.subtle {operation}): {}",
-        error
-            .as_string()
-            .or_else(|| Reflect::get(&error, &JsValue::from_str("message"))
-                .ok()
-                .and_then(|m| m.as_string()))
-            .unwrap_or_else(|| format!("{error:?}"))
+        js_error_message(&error)
     ))
+}
+
+/// What a JavaScript exception says: its text, its `message`, or its debug form.
+pub(super) fn js_error_message(error: &JsValue) -> String {
+    error
+        .as_string()
+        .or_else(|| {
+            Reflect::get(error, &JsValue::from_str("message"))
+                .ok()
+                .and_then(|m| m.as_string())
+        })
+        .unwrap_or_else(|| format!("{error:?}"))
 }

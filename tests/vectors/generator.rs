@@ -725,35 +725,30 @@ fn deflate_frame(sql: &[u8]) -> Vec<u8> {
 /// A version 2 header and `payload` (less than a chunk) sealed by hand as
 /// the final chunk.
 fn sealed_payload(name: &str, payload: &[u8]) -> Vec<u8> {
-    let master = key(KEY_CURRENT);
-    let chunk_size = ChunkSize::new(SMALL_CHUNK).expect("valid");
-    let header = seal_header(
-        FormatVersion::V2,
-        &master,
-        chunk_size,
-        &salt(name),
-        &backup_id(BACKUP_ID),
-    );
-    let cipher = ChunkCipher::new(&PayloadKey::derive(&master, &salt(name)), &header.mac);
-    let mut bytes = header.bytes;
+    let (mut bytes, cipher) = by_hand(FormatVersion::V2, name);
     cipher.seal(Nonce::new(0, true), payload, &mut bytes);
     bytes
 }
 
-/// A full non-final chunk 0 and an empty final chunk 1, sealed by hand.
-fn empty_final_chunk() -> Vec<u8> {
-    let name = "empty_final_chunk";
+/// The header of vector `name` in `version` (1 KiB chunks, the current
+/// key) and the cipher of its chunks, to seal chunks by hand.
+fn by_hand(version: FormatVersion, name: &str) -> (Vec<u8>, ChunkCipher) {
     let master = key(KEY_CURRENT);
     let chunk_size = ChunkSize::new(SMALL_CHUNK).expect("valid");
     let header = seal_header(
-        FormatVersion::V1,
+        version,
         &master,
         chunk_size,
         &salt(name),
         &backup_id(BACKUP_ID),
     );
     let cipher = ChunkCipher::new(&PayloadKey::derive(&master, &salt(name)), &header.mac);
-    let mut bytes = header.bytes;
+    (header.bytes, cipher)
+}
+
+/// A full non-final chunk 0 and an empty final chunk 1, sealed by hand.
+fn empty_final_chunk() -> Vec<u8> {
+    let (mut bytes, cipher) = by_hand(FormatVersion::V1, "empty_final_chunk");
     cipher.seal(
         Nonce::new(0, false),
         &sql_text(SMALL_CHUNK as usize),

@@ -224,6 +224,11 @@ mod tests {
         ChunkSize::new(1024).unwrap()
     }
 
+    /// A version 1 encryptor of `ok_three_chunks`.
+    fn v1_encryptor(key: &MasterKey) -> Encryptor {
+        Encryptor::with_version(FormatVersion::V1, key, &id(), vector_salt(), small_chunks())
+    }
+
     /// Encrypts `plaintext` in pieces cut at `cuts`, saving the encryptor
     /// as JSON and resuming it after every piece.
     fn encrypt_resumed(key: &MasterKey, plaintext: &[u8], cuts: &[usize]) -> Vec<u8> {
@@ -299,13 +304,7 @@ mod tests {
     fn a_checkpoint_saved_before_versions_carries_on_as_version_1() {
         let key = MasterKey::from_hex(KEY).unwrap();
         let plaintext = vector_plaintext();
-        let mut encryptor = Encryptor::with_version(
-            FormatVersion::V1,
-            &key,
-            &id(),
-            vector_salt(),
-            small_chunks(),
-        );
+        let mut encryptor = v1_encryptor(&key);
         let mut out = Vec::new();
         encryptor.update(&plaintext[..1500], &mut out);
         let mut json = serde_json::to_value(encryptor.checkpoint()).unwrap();
@@ -322,13 +321,7 @@ mod tests {
     #[test]
     fn a_checkpoint_holds_no_key_material() {
         let key = MasterKey::from_hex(KEY).unwrap();
-        let mut encryptor = Encryptor::with_version(
-            FormatVersion::V1,
-            &key,
-            &id(),
-            vector_salt(),
-            small_chunks(),
-        );
+        let mut encryptor = v1_encryptor(&key);
         encryptor.update(&vector_plaintext()[..1500], &mut Vec::new());
         let json = serde_json::to_value(encryptor.checkpoint()).unwrap();
         let fields: Vec<&str> = json
@@ -377,13 +370,7 @@ mod tests {
     #[test]
     fn a_checkpoint_whose_counts_disagree_is_refused() {
         let key = MasterKey::from_hex(KEY).unwrap();
-        let mut encryptor = Encryptor::with_version(
-            FormatVersion::V1,
-            &key,
-            &id(),
-            vector_salt(),
-            small_chunks(),
-        );
+        let mut encryptor = v1_encryptor(&key);
         encryptor.update(&vector_plaintext()[..2100], &mut Vec::new());
         let mut skipped = encryptor.checkpoint();
         skipped.counter += 1;
