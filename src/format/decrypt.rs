@@ -508,7 +508,8 @@ impl Body {
 }
 
 /// The SQL of `frame`, inflated by `engine`, or by the crate (which says
-/// why a malformed frame is so) if `engine` fails.
+/// why a malformed frame is so) if `engine` fails or returns another
+/// length than the frame gives: the one length check of every engine.
 async fn inflate_with(frame: &Frame, engine: &dyn Engine) -> Result<Vec<u8>, FormatError> {
     match engine.inflate(&frame.body, frame.sql_len).await {
         Ok(sql) if sql.len() == frame.sql_len => Ok(sql),

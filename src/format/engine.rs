@@ -86,9 +86,10 @@ pub trait Engine {
     /// The raw DEFLATE stream (RFC 1951) of `sql`.
     fn deflate<'a>(&'a self, sql: &'a [u8]) -> BytesFuture<'a>;
 
-    /// What the raw DEFLATE stream `body` inflates to, which must be
-    /// exactly `sql_len` bytes; an error for a stream that is invalid, cut
-    /// short, followed by other bytes or of another length.
+    /// What the raw DEFLATE stream `body` inflates to, which a frame
+    /// says is `sql_len` bytes (an implementation may stop there); an error
+    /// for a stream that is invalid or cut short. The decryptor checks the
+    /// length, and lets the crate diagnose any frame that fails here.
     fn inflate<'a>(&'a self, body: &'a [u8], sql_len: usize) -> BytesFuture<'a>;
 }
 
